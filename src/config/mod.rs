@@ -1,0 +1,1 @@
+//! Reads `catalog/catalog.toml` and `datasets/*/dataset.toml`, strictly.

@@ -1,0 +1,272 @@
+//! Plain serde types that cross every boundary of Portale: what `build` writes into a
+//! generation's `manifest.json` and what `serve` reads back. No I/O lives here.
+//!
+//! The manifest is the only contract between build and serve: a server never reads a
+//! source table, only files listed here, each with its size and SHA-256 so that a
+//! generation can be verified.
+
+use serde::{Deserialize, Serialize};
+
+/// Version of the manifest format; bumped when a field changes meaning.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// An organisation (publisher, rights holder): `foaf:Agent` + `dcatapit:Agent`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Agent {
+    pub name: String,
+    /// IPA code (e.g. `c_b648`), the Agent's `dct:identifier`.
+    pub identifier: String,
+}
+
+/// A contact point (`dcat:contactPoint`, vcard).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactPoint {
+    pub name: String,
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Catalogue-level facts, from `catalog/catalog.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Catalog {
+    pub title: String,
+    pub description: String,
+    pub publisher: Agent,
+    /// Public base URL, without a trailing slash; every URL Portale emits starts with it.
+    pub base_url: String,
+    pub homepage: String,
+    /// ISO 639-1 codes, first is the main language.
+    pub languages: Vec<String>,
+    pub default_license: String,
+    pub contact_point: ContactPoint,
+    /// ISTAT code of the municipality (e.g. `046007`).
+    #[serde(default)]
+    pub istat_code: Option<String>,
+    /// WGS84 extent of the territory `[min_lon, min_lat, max_lon, max_lat]`.
+    #[serde(default)]
+    pub territory_bbox: Option<[f64; 4]>,
+}
+
+/// Column types of a published table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FieldType {
+    /// Text, also codes with leading zeros (ISTAT `046007`, CAP `55012`).
+    String,
+    Integer,
+    /// Floating point number, written with a `.` decimal point.
+    Number,
+    Boolean,
+    /// Calendar date, written as ISO 8601 `YYYY-MM-DD`.
+    Date,
+    /// Date and time, written as ISO 8601 `YYYY-MM-DDTHH:MM:SS`.
+    Datetime,
+}
+
+impl FieldType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::String => "string",
+            FieldType::Integer => "integer",
+            FieldType::Number => "number",
+            FieldType::Boolean => "boolean",
+            FieldType::Date => "date",
+            FieldType::Datetime => "datetime",
+        }
+    }
+}
+
+/// One published column.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The source column it came from (absent for derived and aggregated columns).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub required: bool,
+    pub unique: bool,
+    /// Number of missing values in the published table.
+    pub nulls: u64,
+}
+
+/// Geometry type of a layer, as OGC simple features names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum GeometryType {
+    Point,
+    LineString,
+    Polygon,
+    MultiPoint,
+    MultiLineString,
+    MultiPolygon,
+    /// A layer mixing several of the types above.
+    Geometry,
+}
+
+impl GeometryType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GeometryType::Point => "Point",
+            GeometryType::LineString => "LineString",
+            GeometryType::Polygon => "Polygon",
+            GeometryType::MultiPoint => "MultiPoint",
+            GeometryType::MultiLineString => "MultiLineString",
+            GeometryType::MultiPolygon => "MultiPolygon",
+            GeometryType::Geometry => "Geometry",
+        }
+    }
+}
+
+/// Spatial and temporal extent of a dataset.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Extent {
+    /// WGS84 `[min_lon, min_lat, max_lon, max_lat]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bbox: Option<[f64; 4]>,
+    /// First and last date found in the data's date columns (ISO 8601), or from the recipe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporal: Option<TemporalExtent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemporalExtent {
+    pub start: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+}
+
+/// A georeferenced dataset's layer facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Layer {
+    pub geometry_type: GeometryType,
+    /// EPSG code of the source coordinates (the layer itself is always WGS84 lon/lat).
+    pub source_crs: u32,
+    pub features: u64,
+}
+
+/// One row rejected by the ETL, with the reason (for the quality report).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    /// Source file name (not a path).
+    pub file: String,
+    /// 1-based line (CSV) or record number (other formats) in the source.
+    pub row: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    pub reason: String,
+}
+
+/// What the ETL did to a dataset's rows and geometries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QualityReport {
+    pub rows_read: u64,
+    pub rows_kept: u64,
+    pub rows_rejected: u64,
+    /// Rows dropped on purpose by a recipe filter (not errors).
+    pub rows_filtered: u64,
+    /// The first rejections (capped), each with its reason.
+    pub rejections: Vec<Rejection>,
+    /// Count of rejections per reason kind, e.g. `{"invalid number": 3}`.
+    pub rejection_counts: std::collections::BTreeMap<String, u64>,
+    pub geometries_repaired: u64,
+    pub geometries_rejected: u64,
+    /// Human-readable notes on repairs, e.g. "rewound 12 clockwise exterior rings".
+    pub repairs: Vec<String>,
+    /// Columns dropped as personal data.
+    pub personal_data_dropped: Vec<String>,
+    /// What was detected in the source when the recipe did not say it.
+    pub detected: Vec<Detected>,
+}
+
+/// A source property detected rather than stated in the recipe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Detected {
+    pub file: String,
+    pub property: String,
+    pub value: String,
+}
+
+/// One downloadable file of a dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Distribution {
+    /// File name under `datasets/{id}/files/`.
+    pub file: String,
+    /// Format code as in the EU file-type vocabulary (`CSV`, `JSON`, `GEOJSON`, `PARQUET`, `FGB`, `GPKG`).
+    pub format: String,
+    pub media_type: String,
+    pub byte_size: u64,
+    /// Lowercase hex SHA-256 of the file.
+    pub sha256: String,
+    pub rows: u64,
+    /// Path of the file relative to the generation directory.
+    pub path: String,
+}
+
+/// Descriptive metadata of a dataset (from its recipe, defaults filled in).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetMeta {
+    pub title: String,
+    pub description: String,
+    /// EU data-theme codes (`EDUC`, `GOVE`, `REGI`, ...).
+    pub themes: Vec<String>,
+    #[serde(default)]
+    pub subthemes: Vec<String>,
+    pub keywords: Vec<String>,
+    /// EU frequency code (`ANNUAL`, `MONTHLY`, `IRREG`, ...).
+    pub frequency: String,
+    /// AgID licence id (e.g. `CC-BY-4.0`).
+    pub license: String,
+    pub publisher: Agent,
+    pub rights_holder: Agent,
+    pub contact_point: ContactPoint,
+    #[serde(default)]
+    pub conforms_to: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporal: Option<TemporalExtent>,
+    /// Set for data generated for demonstration, shown on every page and in the metadata.
+    #[serde(default)]
+    pub demo_data: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued: Option<String>,
+}
+
+/// Everything known about one published dataset.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    pub id: String,
+    pub meta: DatasetMeta,
+    pub fields: Vec<Field>,
+    pub rows: u64,
+    pub extent: Extent,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<Layer>,
+    pub distributions: Vec<Distribution>,
+    pub quality: QualityReport,
+    /// When the dataset's content last changed (RFC 3339, UTC).
+    pub modified: String,
+    /// Hash of the dataset's inputs (sources, recipe, program version): the build cache key.
+    pub input_hash: String,
+}
+
+/// `site/<generation>/manifest.json`: every file a generation serves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub version: u32,
+    pub generation: String,
+    pub built_at: String,
+    pub portale_version: String,
+    pub catalog: Catalog,
+    pub datasets: Vec<Dataset>,
+}
+
+impl Manifest {
+    pub fn dataset(&self, id: &str) -> Option<&Dataset> {
+        self.datasets.iter().find(|d| d.id == id)
+    }
+}

@@ -1,0 +1,1 @@
+//! Controlled vocabularies: EU data themes, EU frequencies, AgID licences.
