@@ -1,1 +1,348 @@
-fn main() {}
+//! The `portale` command line: the only place that prints for humans and picks exit codes.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+use portale::config::{self, SiteConfig};
+use portale::etl::pipeline::{self, Stage};
+use portale::store::SiteLayout;
+use portale::store::build::{self, BuildOptions, BuildReport, DatasetOutcome, Progress, Status};
+
+#[derive(Parser)]
+#[command(
+    name = "portale",
+    version,
+    about = "Open-data and GIS publishing platform for Italian municipalities"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build every dataset into a new generation of the site (incremental).
+    Build {
+        /// Folder holding catalog/ and datasets/.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Output folder (default: ROOT/site).
+        #[arg(long)]
+        site: Option<PathBuf>,
+        /// Datasets built in parallel (default: the number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Publish the datasets that succeeded even if others failed.
+        #[arg(long)]
+        keep_going: bool,
+    },
+    /// Validate the catalogue and every recipe, reading the sources, without writing.
+    Check {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+    /// Serve the current generation of the site.
+    Serve {
+        #[arg(long, default_value = "site")]
+        site: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
+    /// Build, then serve.
+    Up {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        #[arg(long)]
+        site: Option<PathBuf>,
+        #[arg(long)]
+        jobs: Option<usize>,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Build {
+            root,
+            site,
+            jobs,
+            keep_going,
+        } => {
+            let site = site.unwrap_or_else(|| root.join("site"));
+            cmd_build(&root, &site, jobs, keep_going).map(|_| ())
+        }
+        Command::Check { root } => cmd_check(&root),
+        Command::Serve { site, addr } => cmd_serve(&site, addr),
+        Command::Up {
+            root,
+            site,
+            jobs,
+            addr,
+        } => {
+            let site = site.unwrap_or_else(|| root.join("site"));
+            cmd_build(&root, &site, jobs, false)?;
+            cmd_serve(&site, addr)
+        }
+    }
+}
+
+fn load(root: &Path) -> Result<SiteConfig> {
+    config::load_site(root).map_err(|e| {
+        anyhow::anyhow!(
+            "the configuration in {} has {} problem(s):\n{e}",
+            root.display(),
+            e.0.len()
+        )
+    })
+}
+
+fn cmd_check(root: &Path) -> Result<()> {
+    let site = load(root)?;
+    let mut failures = Vec::new();
+    for recipe in &site.recipes {
+        match pipeline::process(recipe, &site.catalog, &|_| {}) {
+            Ok(p) => {
+                let q = &p.quality;
+                let formats = build::formats_for(recipe, p.table.geoms.is_some());
+                if let Err(e) = formats {
+                    failures.push(format!("[{}] {e}", recipe.id));
+                    continue;
+                }
+                println!(
+                    "ok    {:<28} {:>7} rows read, {:>7} kept, {:>5} rejected, {:>5} filtered{}",
+                    recipe.id,
+                    q.rows_read,
+                    q.rows_kept,
+                    q.rows_rejected,
+                    q.rows_filtered,
+                    p.layer
+                        .as_ref()
+                        .map(|l| format!(
+                            ", {} {} from EPSG:{}",
+                            l.features,
+                            l.geometry_type.as_str(),
+                            l.source_crs
+                        ))
+                        .unwrap_or_default()
+                );
+                for d in &q.detected {
+                    println!("      detected {} = {}", d.property, d.value);
+                }
+                for r in q.rejections.iter().take(5) {
+                    println!("      rejected {}", pipeline::describe_rejection(r));
+                }
+                if q.rejections.len() > 5 {
+                    println!("      ... and {} more rejected rows", q.rows_rejected - 5);
+                }
+            }
+            Err(e) => failures.push(format!("[{}] {e}", recipe.id)),
+        }
+    }
+    if failures.is_empty() {
+        println!("{} datasets checked, no problems", site.recipes.len());
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{} of {} datasets have problems:\n{}",
+            failures.len(),
+            site.recipes.len(),
+            failures.join("\n")
+        )
+    }
+}
+
+/// Progress on a terminal: one bar per dataset showing its stage.
+struct TerminalProgress {
+    multi: MultiProgress,
+    bars: Mutex<Vec<(String, ProgressBar)>>,
+}
+
+impl TerminalProgress {
+    fn bar(&self, id: &str) -> ProgressBar {
+        let Ok(mut bars) = self.bars.lock() else {
+            return ProgressBar::hidden();
+        };
+        if let Some((_, b)) = bars.iter().find(|(i, _)| i == id) {
+            return b.clone();
+        }
+        let b = self.multi.add(ProgressBar::new_spinner());
+        b.set_style(
+            ProgressStyle::with_template("{spinner} {prefix:28} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        b.set_prefix(id.to_string());
+        b.enable_steady_tick(Duration::from_millis(120));
+        bars.push((id.to_string(), b.clone()));
+        b
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn stage(&self, dataset: &str, stage: Stage) {
+        self.bar(dataset).set_message(stage.label());
+    }
+    fn finished(&self, o: &DatasetOutcome) {
+        let b = self.bar(&o.id);
+        b.finish_with_message(outcome_line(o));
+    }
+}
+
+/// Progress in a log: one line per finished dataset.
+struct LineProgress;
+
+impl Progress for LineProgress {
+    fn stage(&self, _: &str, _: Stage) {}
+    fn finished(&self, o: &DatasetOutcome) {
+        eprintln!("{:<28} {}", o.id, outcome_line(o));
+    }
+}
+
+fn outcome_line(o: &DatasetOutcome) -> String {
+    match &o.status {
+        Status::Built => format!(
+            "built in {:.2}s: {} rows, {} rejected",
+            o.elapsed.as_secs_f64(),
+            o.rows,
+            o.rejected
+        ),
+        Status::Reused => format!("unchanged: {} rows", o.rows),
+        Status::Failed(_) => "FAILED".to_string(),
+    }
+}
+
+fn summary(report: &BuildReport) {
+    println!(
+        "\n{:<28} {:>8} {:>9} {:>8}  {}",
+        "dataset", "rows", "rejected", "time", "outputs"
+    );
+    for o in &report.outcomes {
+        let status = match o.status {
+            Status::Built => "",
+            Status::Reused => " (unchanged)",
+            Status::Failed(_) => " FAILED",
+        };
+        println!(
+            "{:<28} {:>8} {:>9} {:>7.2}s  {}{}",
+            o.id,
+            o.rows,
+            o.rejected,
+            o.elapsed.as_secs_f64(),
+            o.outputs.join(" "),
+            status
+        );
+    }
+    match (&report.generation, report.up_to_date) {
+        (Some(g), true) => println!(
+            "\nnothing changed: still serving generation {g} ({:.2}s)",
+            report.elapsed.as_secs_f64()
+        ),
+        (Some(g), false) => println!(
+            "\npublished generation {g} in {:.2}s",
+            report.elapsed.as_secs_f64()
+        ),
+        (None, _) => {}
+    }
+}
+
+fn cmd_build(
+    root: &Path,
+    site: &Path,
+    jobs: Option<usize>,
+    keep_going: bool,
+) -> Result<BuildReport> {
+    let config = load(root)?;
+    let layout = SiteLayout::new(site);
+    let opts = BuildOptions {
+        jobs: jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+        }),
+        keep_going,
+    };
+    let result = if std::io::stderr().is_terminal() {
+        let progress = TerminalProgress {
+            multi: MultiProgress::new(),
+            bars: Mutex::new(Vec::new()),
+        };
+        build::build(&config, &layout, &opts, &progress)
+    } else {
+        build::build(&config, &layout, &opts, &LineProgress)
+    };
+    match result {
+        Ok(report) => {
+            summary(&report);
+            for o in &report.outcomes {
+                if let Status::Failed(e) = &o.status {
+                    eprintln!("warning: [{}] not published: {e}", o.id);
+                }
+            }
+            Ok(report)
+        }
+        Err(build::BuildError::DatasetsFailed {
+            report,
+            failed,
+            total,
+            details,
+        }) => {
+            summary(&report);
+            anyhow::bail!(
+                "{failed} of {total} datasets failed; nothing was published and the served generation is unchanged:\n{details}"
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn cmd_serve(site: &Path, addr: SocketAddr) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let state = portale::server::AppState::open(site)
+            .with_context(|| format!("cannot serve {}", site.display()))?;
+        state.spawn_watcher(Duration::from_secs(1));
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let bound = listener.local_addr().context("no local address")?;
+        println!(
+            "serving {} on http://{bound}/ (Ctrl-C to stop)",
+            site.display()
+        );
+        portale::server::serve_listener(state, listener, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("server error")?;
+        Ok(())
+    })
+}

@@ -12,6 +12,8 @@
 //! `tmp/`, fsyncs it, moves it into `generations/` and then replaces `CURRENT` with a
 //! rename, so a reader sees either the old or the new name, never a half-written file.
 
+pub mod build;
+
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -94,7 +96,5 @@ pub fn is_generation_name(name: &str) -> bool {
     name.len() > 1
         && name.len() <= 80
         && name.starts_with('g')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }

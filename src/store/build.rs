@@ -1,0 +1,550 @@
+//! `portale build`: every dataset into a new generation, published atomically.
+//!
+//! The steps: take the site lock (one build at a time), clear what a killed build left
+//! in `tmp/`, process each dataset (in parallel with `--jobs`), reuse a dataset from the
+//! served generation when its inputs hash the same (the incremental cache), write the
+//! outputs and the manifest into `tmp/<gen>`, fsync, move it into `generations/`, and
+//! replace `CURRENT` by a rename. If any dataset fails (and `--keep-going` is not set)
+//! nothing is published: the served generation stays byte-identical.
+
+use std::fs::{self, File};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use super::SiteLayout;
+use crate::config::{Recipe, SiteConfig};
+use crate::etl::pipeline::{self, EtlError, Stage};
+use crate::etl::write::{OutputFormat, write_table};
+use crate::model::{Dataset, Distribution, MANIFEST_VERSION, Manifest};
+
+/// How many old generations are kept besides the served one, for in-flight downloads.
+pub const KEEP_OLD_GENERATIONS: usize = 2;
+
+/// Options of `portale build`.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub jobs: usize,
+    pub keep_going: bool,
+}
+
+/// What happened to one dataset.
+#[derive(Debug, Clone)]
+pub enum Status {
+    Built,
+    /// Inputs unchanged: the files of the served generation were reused.
+    Reused,
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct DatasetOutcome {
+    pub id: String,
+    pub status: Status,
+    pub rows: u64,
+    pub rejected: u64,
+    pub elapsed: Duration,
+    pub outputs: Vec<String>,
+}
+
+/// The result of a build.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    /// The generation now served (new, or the old one when nothing changed).
+    pub generation: Option<String>,
+    /// True when nothing changed and no generation was written.
+    pub up_to_date: bool,
+    pub outcomes: Vec<DatasetOutcome>,
+    pub elapsed: Duration,
+}
+
+/// Progress of a build, for a terminal or a log.
+pub trait Progress: Sync {
+    fn stage(&self, dataset: &str, stage: Stage);
+    fn finished(&self, outcome: &DatasetOutcome);
+}
+
+/// A progress sink that says nothing.
+pub struct Silent;
+
+impl Progress for Silent {
+    fn stage(&self, _: &str, _: Stage) {}
+    fn finished(&self, _: &DatasetOutcome) {}
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("another `portale build` is running on {0} (its lock is held); wait for it to finish")]
+    Locked(PathBuf),
+    #[error(
+        "{failed} of {total} datasets failed; nothing was published and the served generation is unchanged:\n{details}"
+    )]
+    DatasetsFailed {
+        failed: usize,
+        total: usize,
+        details: String,
+        report: Box<BuildReport>,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> BuildError + '_ {
+    move |source| BuildError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Hash of everything a dataset's output depends on: the program version, the catalogue
+/// configuration, and every file of the dataset folder (recipe and sources).
+pub fn input_hash(config: &SiteConfig, recipe: &Recipe) -> Result<String, BuildError> {
+    let mut h = Sha256::new();
+    h.update(crate::VERSION.as_bytes());
+    h.update([0]);
+    h.update(config.catalog.text.as_bytes());
+    h.update([0]);
+    let mut files = Vec::new();
+    collect_files(&recipe.dir, &mut files).map_err(io_err(&recipe.dir))?;
+    files.sort();
+    for f in files {
+        let rel = f.strip_prefix(&recipe.dir).unwrap_or(&f);
+        h.update(rel.to_string_lossy().as_bytes());
+        h.update([0]);
+        let mut file = File::open(&f).map_err(io_err(&f))?;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = file.read(&mut buf).map_err(io_err(&f))?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+        }
+        h.update([0]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
+    for e in fs::read_dir(dir)? {
+        let e = e?;
+        let p = e.path();
+        let t = e.file_type()?;
+        if t.is_dir() {
+            collect_files(&p, out)?;
+        } else if t.is_file() {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// SHA-256 and size of a file.
+pub fn file_digest(path: &Path) -> io::Result<(String, u64)> {
+    let mut file = File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        h.update(&buf[..n]);
+    }
+    Ok((hex::encode(h.finalize()), size))
+}
+
+/// The formats a dataset is published in.
+pub fn formats_for(recipe: &Recipe, is_layer: bool) -> Result<Vec<OutputFormat>, EtlError> {
+    let names = recipe.output_formats().unwrap_or_else(|| {
+        let mut v = vec!["csv".to_string(), "json".to_string()];
+        if is_layer {
+            v.extend(["geojson", "geoparquet", "fgb", "gpkg"].map(String::from));
+        }
+        v
+    });
+    let mut out = Vec::new();
+    for n in names {
+        let f = match n.as_str() {
+            "csv" => OutputFormat::Csv,
+            "json" => OutputFormat::Json,
+            "geojson" => OutputFormat::Geojson,
+            "geoparquet" => OutputFormat::Geoparquet,
+            "fgb" => OutputFormat::Fgb,
+            "gpkg" => OutputFormat::Gpkg,
+            other => {
+                return Err(EtlError::Other(format!(
+                    "{}: unknown output format {other:?}",
+                    recipe.path.display()
+                )));
+            }
+        };
+        if f.needs_geometry() && !is_layer {
+            return Err(EtlError::Other(format!(
+                "{}: output format {n:?} needs geometries, but the dataset has none (add a [geometry] section or remove {n:?})",
+                recipe.path.display()
+            )));
+        }
+        if !out.contains(&f) {
+            out.push(f);
+        }
+    }
+    Ok(out)
+}
+
+fn sync_dir(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
+/// Processes one dataset and writes its files into `gen_dir/datasets/<id>/`.
+fn build_one(
+    config: &SiteConfig,
+    recipe: &Recipe,
+    gen_dir: &Path,
+    modified: &str,
+    hash: String,
+    progress: &dyn Progress,
+) -> Result<Dataset, EtlError> {
+    let processed = pipeline::process(recipe, &config.catalog, &|s| progress.stage(&recipe.id, s))?;
+    progress.stage(&recipe.id, Stage::Write);
+    let formats = formats_for(recipe, processed.table.geoms.is_some())?;
+    let rel_dir = format!("datasets/{}", recipe.id);
+    let dir = gen_dir.join(&rel_dir);
+    fs::create_dir_all(&dir)
+        .map_err(|e| EtlError::Other(format!("{}: cannot create: {e}", dir.display())))?;
+    let base = recipe.output_name();
+    let mut distributions = Vec::new();
+    for f in formats {
+        let file = format!("{base}.{}", f.extension());
+        let path = dir.join(&file);
+        write_table(&processed.table, f, &path, &base)
+            .map_err(|e| EtlError::Other(format!("{}: {e}", recipe.path.display())))?;
+        File::open(&path)
+            .and_then(|fh| fh.sync_all())
+            .map_err(|e| EtlError::Other(format!("{}: cannot sync: {e}", path.display())))?;
+        let (sha256, byte_size) = file_digest(&path)
+            .map_err(|e| EtlError::Other(format!("{}: cannot read back: {e}", path.display())))?;
+        distributions.push(Distribution {
+            file: file.clone(),
+            format: f.eu_format_code().to_string(),
+            media_type: f.media_type().to_string(),
+            byte_size,
+            sha256,
+            rows: processed.table.len() as u64,
+            path: format!("{rel_dir}/{file}"),
+        });
+    }
+    sync_dir(&dir).map_err(|e| EtlError::Other(format!("{}: cannot sync: {e}", dir.display())))?;
+    Ok(Dataset {
+        id: recipe.id.clone(),
+        meta: recipe.meta(&config.catalog),
+        fields: processed.fields,
+        rows: processed.table.len() as u64,
+        extent: processed.extent,
+        layer: processed.layer,
+        distributions,
+        quality: processed.quality,
+        modified: modified.to_string(),
+        input_hash: hash,
+    })
+}
+
+/// Links (or copies) a dataset's files from the served generation into the new one.
+fn reuse_one(layout: &SiteLayout, old_gen: &str, old: &Dataset, gen_dir: &Path) -> io::Result<()> {
+    for d in &old.distributions {
+        let from = layout.generation_dir(old_gen).join(&d.path);
+        let to = gen_dir.join(&d.path);
+        let meta = fs::metadata(&from)?;
+        if meta.len() != d.byte_size {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{} has {} bytes, the manifest says {}",
+                    from.display(),
+                    meta.len(),
+                    d.byte_size
+                ),
+            ));
+        }
+        if let Some(parent) = to.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        if fs::hard_link(&from, &to).is_err() {
+            fs::copy(&from, &to)?;
+        }
+    }
+    Ok(())
+}
+
+fn new_generation_name() -> String {
+    let now = chrono::Utc::now();
+    format!(
+        "g{}-{:04x}",
+        now.format("%Y%m%dT%H%M%S%3fZ"),
+        std::process::id() & 0xffff
+    )
+}
+
+/// Builds every dataset of `config` into `layout` and publishes the result.
+pub fn build(
+    config: &SiteConfig,
+    layout: &SiteLayout,
+    opts: &BuildOptions,
+    progress: &dyn Progress,
+) -> Result<BuildReport, BuildError> {
+    let started = Instant::now();
+    fs::create_dir_all(layout.root()).map_err(io_err(layout.root()))?;
+    let lock_path = layout.root().join(".lock");
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io_err(&lock_path))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            return Err(BuildError::Locked(layout.root().to_path_buf()));
+        }
+        Err(fs::TryLockError::Error(e)) => {
+            return Err(BuildError::Io {
+                path: lock_path,
+                source: e,
+            });
+        }
+    }
+
+    // A killed build leaves its half-written generation in tmp/: we hold the lock, so
+    // nothing else is writing there.
+    let tmp = layout.tmp_dir();
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
+    }
+    fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
+    fs::create_dir_all(layout.generations_dir()).map_err(io_err(&layout.generations_dir()))?;
+
+    let current = layout
+        .current_generation()
+        .map_err(io_err(&layout.current_file()))?;
+    let previous: Option<Manifest> = current
+        .as_ref()
+        .and_then(|g| layout.read_manifest(g).ok())
+        .filter(|m| m.version == MANIFEST_VERSION);
+
+    let generation = new_generation_name();
+    let gen_tmp = tmp.join(&generation);
+    fs::create_dir_all(&gen_tmp).map_err(io_err(&gen_tmp))?;
+    let built_at = chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.6f")
+        .to_string();
+
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, DatasetOutcome, Option<Dataset>)>> = Mutex::new(Vec::new());
+    let jobs = opts.jobs.max(1).min(config.recipes.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(recipe) = config.recipes.get(i) else {
+                        break;
+                    };
+                    let t0 = Instant::now();
+                    let outcome = run_dataset(
+                        config,
+                        recipe,
+                        layout,
+                        current.as_deref(),
+                        previous.as_ref(),
+                        &gen_tmp,
+                        &built_at,
+                        progress,
+                    );
+                    let (status, ds) = match outcome {
+                        Ok((ds, reused)) => (
+                            if reused {
+                                Status::Reused
+                            } else {
+                                Status::Built
+                            },
+                            Some(ds),
+                        ),
+                        Err(e) => (Status::Failed(e), None),
+                    };
+                    let out = DatasetOutcome {
+                        id: recipe.id.clone(),
+                        status,
+                        rows: ds.as_ref().map(|d| d.rows).unwrap_or(0),
+                        rejected: ds.as_ref().map(|d| d.quality.rows_rejected).unwrap_or(0),
+                        elapsed: t0.elapsed(),
+                        outputs: ds
+                            .as_ref()
+                            .map(|d| d.distributions.iter().map(|x| x.file.clone()).collect())
+                            .unwrap_or_default(),
+                    };
+                    progress.finished(&out);
+                    if let Ok(mut r) = results.lock() {
+                        r.push((i, out, ds));
+                    }
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_default();
+    results.sort_by_key(|r| r.0);
+    let outcomes: Vec<DatasetOutcome> = results.iter().map(|r| r.1.clone()).collect();
+    let failed: Vec<&DatasetOutcome> = outcomes
+        .iter()
+        .filter(|o| matches!(o.status, Status::Failed(_)))
+        .collect();
+
+    if !failed.is_empty() && !opts.keep_going {
+        let details = failed
+            .iter()
+            .map(|o| match &o.status {
+                Status::Failed(e) => format!("[{}] {e}", o.id),
+                _ => String::new(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let _ = fs::remove_dir_all(&gen_tmp);
+        let report = BuildReport {
+            generation: current,
+            up_to_date: false,
+            outcomes: outcomes.clone(),
+            elapsed: started.elapsed(),
+        };
+        return Err(BuildError::DatasetsFailed {
+            failed: failed.len(),
+            total: outcomes.len(),
+            details,
+            report: Box::new(report),
+        });
+    }
+
+    let datasets: Vec<Dataset> = results.into_iter().filter_map(|r| r.2).collect();
+    let all_reused = outcomes.iter().all(|o| matches!(o.status, Status::Reused));
+    if let Some(prev) = &previous {
+        if all_reused
+            && prev.datasets.len() == datasets.len()
+            && prev.catalog == config.catalog.catalog
+        {
+            let _ = fs::remove_dir_all(&gen_tmp);
+            return Ok(BuildReport {
+                generation: current,
+                up_to_date: true,
+                outcomes,
+                elapsed: started.elapsed(),
+            });
+        }
+    }
+
+    let manifest = Manifest {
+        version: MANIFEST_VERSION,
+        generation: generation.clone(),
+        built_at,
+        portale_version: crate::VERSION.to_string(),
+        catalog: config.catalog.catalog.clone(),
+        datasets,
+    };
+    publish(layout, &gen_tmp, &generation, &manifest)?;
+    prune(layout, &generation);
+    Ok(BuildReport {
+        generation: Some(generation),
+        up_to_date: false,
+        outcomes,
+        elapsed: started.elapsed(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_dataset(
+    config: &SiteConfig,
+    recipe: &Recipe,
+    layout: &SiteLayout,
+    current: Option<&str>,
+    previous: Option<&Manifest>,
+    gen_tmp: &Path,
+    built_at: &str,
+    progress: &dyn Progress,
+) -> Result<(Dataset, bool), String> {
+    let hash = input_hash(config, recipe).map_err(|e| e.to_string())?;
+    if let (Some(cur), Some(prev)) = (current, previous) {
+        if let Some(old) = prev.dataset(&recipe.id).filter(|d| d.input_hash == hash) {
+            if reuse_one(layout, cur, old, gen_tmp).is_ok() {
+                return Ok((old.clone(), true));
+            }
+            // The old files are damaged or gone: rebuild from the sources.
+            let _ = fs::remove_dir_all(gen_tmp.join("datasets").join(&recipe.id));
+        }
+    }
+    match build_one(config, recipe, gen_tmp, built_at, hash, progress) {
+        Ok(ds) => Ok((ds, false)),
+        Err(e) => {
+            let _ = fs::remove_dir_all(gen_tmp.join("datasets").join(&recipe.id));
+            Err(e.to_string())
+        }
+    }
+}
+
+/// Writes the manifest, fsyncs, moves the generation in place and switches CURRENT.
+fn publish(
+    layout: &SiteLayout,
+    gen_tmp: &Path,
+    generation: &str,
+    manifest: &Manifest,
+) -> Result<(), BuildError> {
+    let manifest_tmp = gen_tmp.join("manifest.json");
+    let bytes = serde_json::to_vec_pretty(manifest).map_err(|e| BuildError::Io {
+        path: manifest_tmp.clone(),
+        source: io::Error::other(e),
+    })?;
+    {
+        let mut f = File::create(&manifest_tmp).map_err(io_err(&manifest_tmp))?;
+        f.write_all(&bytes).map_err(io_err(&manifest_tmp))?;
+        f.sync_all().map_err(io_err(&manifest_tmp))?;
+    }
+    sync_dir(gen_tmp).map_err(io_err(gen_tmp))?;
+    let final_dir = layout.generation_dir(generation);
+    fs::rename(gen_tmp, &final_dir).map_err(io_err(&final_dir))?;
+    sync_dir(&layout.generations_dir()).map_err(io_err(&layout.generations_dir()))?;
+
+    let current_tmp = layout.root().join("CURRENT.tmp");
+    {
+        let mut f = File::create(&current_tmp).map_err(io_err(&current_tmp))?;
+        f.write_all(generation.as_bytes())
+            .map_err(io_err(&current_tmp))?;
+        f.write_all(b"\n").map_err(io_err(&current_tmp))?;
+        f.sync_all().map_err(io_err(&current_tmp))?;
+    }
+    fs::rename(&current_tmp, layout.current_file()).map_err(io_err(&layout.current_file()))?;
+    sync_dir(layout.root()).map_err(io_err(layout.root()))?;
+    Ok(())
+}
+
+/// Removes generations older than the last few (never the served one).
+fn prune(layout: &SiteLayout, current: &str) {
+    let Ok(entries) = fs::read_dir(layout.generations_dir()) else {
+        return;
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| super::is_generation_name(n) && n != current)
+        .collect();
+    names.sort();
+    let excess = names.len().saturating_sub(KEEP_OLD_GENERATIONS);
+    for n in names.into_iter().take(excess) {
+        let _ = fs::remove_dir_all(layout.generation_dir(&n));
+    }
+}
