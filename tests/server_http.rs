@@ -540,6 +540,10 @@ async fn download_has_validators_and_honours_if_none_match() {
         let r = get_with(&router, uri, &[("if-none-match", &inm)]).await;
         assert_eq!(r.status, StatusCode::NOT_MODIFIED, "{inm}");
         assert!(r.body.is_empty());
+        // RFC 9110 §8.6: only the length a 200 would have, if any.
+        if let Some(cl) = r.headers.get("content-length") {
+            assert_eq!(cl.to_str().unwrap(), SCUOLE_G1.len().to_string());
+        }
         assert_eq!(r.header("etag"), etag);
     }
     let r = get_with(&router, uri, &[("if-none-match", "\"0000\"")]).await;
@@ -871,6 +875,18 @@ fn downloads_stay_consistent_while_generations_swap() {
     let head = client.head(&url).send().unwrap();
     assert_eq!(head.status(), 200);
     assert_eq!(head.headers()["content-length"], LEN.to_string().as_str());
+
+    // A 304 through hyper: no body, and no `Content-Length: 0`.
+    let not_modified = client
+        .get(&url)
+        .header("if-none-match", contents["ga"].0.as_str())
+        .send()
+        .unwrap();
+    assert_eq!(not_modified.status(), 304);
+    if let Some(cl) = not_modified.headers().get("content-length") {
+        assert_eq!(cl, LEN.to_string().as_str());
+    }
+    assert!(not_modified.bytes().unwrap().is_empty());
 
     // A download in flight across a swap finishes with the old generation's bytes.
     let in_flight = client.get(&url).send().unwrap();

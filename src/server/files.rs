@@ -77,6 +77,9 @@ async fn serve_file(
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
 
     if not_modified(request, &distribution.sha256, generation.built_at()) {
+        // Without it axum would add `Content-Length: 0`, which RFC 9110 §8.6 forbids on a
+        // 304 unless it equals the length a 200 would have.
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
         return Ok((StatusCode::NOT_MODIFIED, headers).into_response());
     }
 
