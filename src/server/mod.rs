@@ -1,2 +1,152 @@
 //! The HTTP server: `pub fn app(state) -> axum::Router`, reading only the files that the
 //! current generation's manifest lists.
+//!
+//! [`AppState::open`] loads the generation that `site/CURRENT` names; [`app`] builds the
+//! router; [`serve`] / [`serve_listener`] run it with graceful shutdown. A watcher
+//! ([`AppState::spawn_watcher`]) polls `CURRENT` and swaps a new generation in atomically.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), portale::server::ServerError> {
+//! use std::time::Duration;
+//! use portale::server::{AppState, serve_listener};
+//!
+//! let state = AppState::open(std::path::Path::new("site"))?;
+//! state.spawn_watcher(Duration::from_secs(2));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await
+//!     .map_err(|source| portale::server::ServerError::Serve { source })?;
+//! serve_listener(state, listener, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! # }
+//! ```
+//!
+//! Routes (one file per family):
+//!
+//! | route | file |
+//! |---|---|
+//! | `GET/HEAD /datasets.json`, `/datasets/{id}.json` | [`datasets`] |
+//! | `GET/HEAD /datasets/{id}/files/{file}` | [`files`] |
+//! | `GET/HEAD /-/health` | [`health`] |
+//!
+//! Every response, errors included, carries `X-Portale-Generation`: the generation that
+//! answered it. A request pins one generation when it starts ([`pin_generation`]) and
+//! handlers read it through the [`Current`] extractor, so the header and the body always
+//! agree even when the generation is swapped mid-request. Errors have one JSON shape
+//! ([`ApiError`]); unknown paths are 404 and wrong methods 405.
+//!
+//! Pitfalls: URLs come only from [`Urls`] and the catalogue's `base_url`, never from the
+//! request's `Host`. Downloads are not compressed on the fly (that would break
+//! `Content-Length`, `ETag` and `Range`).
+
+mod body;
+pub mod datasets;
+pub mod error;
+pub mod files;
+pub mod health;
+pub mod state;
+pub mod urls;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::HeaderValue;
+use axum::http::request::Parts;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use tower_http::trace::TraceLayer;
+
+pub use error::{ApiError, ServerError};
+pub use state::{AppState, Generation};
+pub use urls::Urls;
+
+/// The response header naming the generation that answered.
+pub const GENERATION_HEADER: &str = "x-portale-generation";
+
+/// The router with every route, the generation pinning middleware and request tracing.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/datasets.json", get(datasets::list))
+        .route("/datasets/{file}", get(datasets::one))
+        .route("/datasets/{id}/files/{file}", get(files::download))
+        .route("/-/health", get(health::health))
+        // Must come after the routes: it applies to the routes already added.
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .fallback(error::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            pin_generation,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// The generation a request was pinned to; extract it in handlers.
+#[derive(Debug, Clone)]
+pub struct Current(pub Arc<Generation>);
+
+impl FromRequestParts<AppState> for Current {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Current, Infallible> {
+        // Without the middleware (a handler mounted elsewhere), take the current one.
+        Ok(parts
+            .extensions
+            .get::<Current>()
+            .cloned()
+            .unwrap_or_else(|| Current(state.current())))
+    }
+}
+
+/// Middleware: pins the current generation for the whole request and names it in the
+/// response's `X-Portale-Generation` header.
+pub async fn pin_generation(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let generation = state.current();
+    req.extensions_mut().insert(Current(generation.clone()));
+    let mut response = next.run(req).await;
+    // Generation names are `[0-9A-Za-z-]` (checked when CURRENT is read).
+    if let Ok(value) = HeaderValue::from_str(generation.name()) {
+        response.headers_mut().insert(GENERATION_HEADER, value);
+    }
+    response
+}
+
+/// Binds `addr` and serves until `shutdown` resolves; see [`serve_listener`].
+pub async fn serve(
+    state: AppState,
+    addr: SocketAddr,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })?;
+    serve_listener(state, listener, shutdown).await
+}
+
+/// Serves on an already bound listener (the caller knows the address, e.g. after binding
+/// port 0) until `shutdown` resolves, then waits for requests in flight to finish.
+pub async fn serve_listener(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    match listener.local_addr() {
+        Ok(addr) => tracing::info!(%addr, generation = %state.current().name(), "serving"),
+        Err(e) => tracing::warn!("cannot read the listening address: {e}"),
+    }
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|source| ServerError::Serve { source })?;
+    tracing::info!("server stopped");
+    Ok(())
+}

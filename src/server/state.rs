@@ -1,0 +1,393 @@
+//! The served generation and how it is swapped.
+//!
+//! [`AppState`] holds the current [`Generation`] in an [`ArcSwap`]: each request takes one
+//! `Arc<Generation>` when it starts (see [`super::pin_generation`]) and uses only that, so a
+//! request never mixes two generations even when `CURRENT` changes while it runs. A
+//! download started on an old generation keeps reading the old files: generations are
+//! immutable, the builder prunes old ones only after several newer builds, and an open file
+//! stays readable on Unix even after it is unlinked.
+//!
+//! A generation is checked when it is loaded, so that handlers can trust it: dataset ids
+//! and file names are URL-safe, every distribution path stays inside the generation
+//! directory, checksums and media types are well formed. A generation that fails the
+//! checks is never served; on reload the old one stays.
+//!
+//! Pitfall: loading reads files with blocking I/O. [`AppState::open`] runs before the
+//! server starts; the watcher calls [`AppState::reload_if_changed`] through
+//! `spawn_blocking`.
+
+use std::collections::HashSet;
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use std::{fs, io};
+
+use arc_swap::ArcSwap;
+use axum::http::HeaderValue;
+use chrono::{DateTime, Utc};
+
+use super::error::ServerError;
+use super::urls::Urls;
+use crate::model::{Dataset, Distribution, MANIFEST_VERSION, Manifest};
+use crate::store::{SiteLayout, is_generation_name};
+
+/// One loaded, checked generation: its manifest and where its files live.
+#[derive(Debug)]
+pub struct Generation {
+    name: String,
+    dir: PathBuf,
+    manifest: Manifest,
+    built_at: DateTime<Utc>,
+    urls: Urls,
+}
+
+impl Generation {
+    /// Reads and checks the manifest of generation `name` in `layout`.
+    pub fn load(layout: &SiteLayout, name: &str) -> Result<Generation, ServerError> {
+        let path = layout.manifest_path(name);
+        let bytes = fs::read(&path).map_err(|source| ServerError::ReadManifest {
+            path: path.clone(),
+            source,
+        })?;
+        let mut manifest: Manifest =
+            serde_json::from_slice(&bytes).map_err(|e| ServerError::InvalidManifest {
+                path: path.clone(),
+                problem: e.to_string(),
+            })?;
+        let invalid = |problem: String| ServerError::InvalidManifest {
+            path: path.clone(),
+            problem,
+        };
+        if manifest.version != MANIFEST_VERSION {
+            return Err(invalid(format!(
+                "manifest version {} is not the version {MANIFEST_VERSION} this Portale reads",
+                manifest.version
+            )));
+        }
+        if manifest.generation != name {
+            return Err(invalid(format!(
+                "it names generation {:?} but lives in the directory of generation {name:?}",
+                manifest.generation
+            )));
+        }
+        let built_at = DateTime::parse_from_rfc3339(&manifest.built_at)
+            .map_err(|e| {
+                invalid(format!(
+                    "built_at {:?} is not an RFC 3339 date and time: {e}",
+                    manifest.built_at
+                ))
+            })?
+            .with_timezone(&Utc);
+        let base = &manifest.catalog.base_url;
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            return Err(invalid(format!(
+                "catalog.base_url {base:?} is not an absolute http(s) URL"
+            )));
+        }
+        check_datasets(&manifest.datasets).map_err(invalid)?;
+        manifest.datasets.sort_by(|a, b| a.id.cmp(&b.id));
+        let urls = Urls::new(&manifest.catalog.base_url);
+        Ok(Generation {
+            name: name.to_string(),
+            dir: layout.generation_dir(name),
+            manifest,
+            built_at,
+            urls,
+        })
+    }
+
+    /// The generation's name (what `CURRENT` holds).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The generation's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The manifest; its datasets are sorted by id.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// When the generation was built: the `Last-Modified` of its files.
+    pub fn built_at(&self) -> DateTime<Utc> {
+        self.built_at
+    }
+
+    /// The URL builder for this generation's catalogue base URL.
+    pub fn urls(&self) -> &Urls {
+        &self.urls
+    }
+
+    /// The datasets, sorted by id.
+    pub fn datasets(&self) -> &[Dataset] {
+        &self.manifest.datasets
+    }
+
+    pub fn dataset(&self, id: &str) -> Option<&Dataset> {
+        let datasets = &self.manifest.datasets;
+        datasets
+            .binary_search_by(|d| d.id.as_str().cmp(id))
+            .ok()
+            .and_then(|i| datasets.get(i))
+    }
+
+    /// Where a distribution of this generation lives on disk. Its path was checked at load
+    /// time to be relative and free of `..`.
+    pub fn file_path(&self, distribution: &Distribution) -> PathBuf {
+        self.dir.join(&distribution.path)
+    }
+}
+
+/// Dataset ids as the architecture fixes them: `[a-z0-9-]{2,100}`.
+fn is_dataset_id(id: &str) -> bool {
+    (2..=100).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// File names that can go into a URL path segment and a `Content-Disposition` header as
+/// they are: `[A-Za-z0-9._-]`, not starting with a dot.
+fn is_safe_file_name(name: &str) -> bool {
+    (1..=200).contains(&name.len())
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+fn is_relative_inside(path: &str) -> bool {
+    let path = Path::new(path);
+    path.components().next().is_some()
+        && path.components().all(|c| matches!(c, Component::Normal(_)))
+}
+
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn check_datasets(datasets: &[Dataset]) -> Result<(), String> {
+    let mut ids = HashSet::new();
+    for dataset in datasets {
+        let id = &dataset.id;
+        if !is_dataset_id(id) {
+            return Err(format!(
+                "dataset id {id:?} is not 2 to 100 characters of a-z, 0-9 and -"
+            ));
+        }
+        if !ids.insert(id.as_str()) {
+            return Err(format!("dataset id {id:?} appears twice"));
+        }
+        let mut files = HashSet::new();
+        for d in &dataset.distributions {
+            let file = &d.file;
+            if !is_safe_file_name(file) {
+                return Err(format!(
+                    "dataset {id:?}: file name {file:?} is not 1 to 200 characters of \
+                     A-Z, a-z, 0-9, '.', '_' and '-' (not starting with '.')"
+                ));
+            }
+            if !files.insert(file.as_str()) {
+                return Err(format!("dataset {id:?}: file {file:?} appears twice"));
+            }
+            if !is_relative_inside(&d.path) {
+                return Err(format!(
+                    "dataset {id:?}, file {file:?}: path {:?} is not a relative path inside \
+                     the generation directory",
+                    d.path
+                ));
+            }
+            if !is_sha256_hex(&d.sha256) {
+                return Err(format!(
+                    "dataset {id:?}, file {file:?}: sha256 {:?} is not 64 lowercase hex digits",
+                    d.sha256
+                ));
+            }
+            if HeaderValue::from_str(&d.media_type).is_err() || d.media_type.is_empty() {
+                return Err(format!(
+                    "dataset {id:?}, file {file:?}: media_type {:?} is not a valid media type",
+                    d.media_type
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What every handler shares: the site and the generation being served. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    layout: SiteLayout,
+    current: ArcSwap<Generation>,
+    /// Serializes reloads so that two watchers never load the same generation twice.
+    reloading: Mutex<()>,
+}
+
+impl AppState {
+    /// Opens `site_dir` and loads the generation that `CURRENT` names.
+    pub fn open(site_dir: &Path) -> Result<AppState, ServerError> {
+        let layout = SiteLayout::new(site_dir);
+        let name = read_current(&layout)?;
+        let generation = Generation::load(&layout, &name)?;
+        tracing::info!(
+            generation = %name,
+            datasets = generation.datasets().len(),
+            "serving generation"
+        );
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                layout,
+                current: ArcSwap::from_pointee(generation),
+                reloading: Mutex::new(()),
+            }),
+        })
+    }
+
+    /// The site directory.
+    pub fn site_dir(&self) -> &Path {
+        self.inner.layout.root()
+    }
+
+    /// The generation being served now. Hold the `Arc` for the whole of a request.
+    pub fn current(&self) -> Arc<Generation> {
+        self.inner.current.load_full()
+    }
+
+    /// Reads `CURRENT`; if it names another generation than the one served, loads it and
+    /// swaps it in. Returns whether a swap happened. On error nothing changes and the old
+    /// generation keeps being served.
+    pub fn reload_if_changed(&self) -> Result<bool, ServerError> {
+        let _guard = self
+            .inner
+            .reloading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let name = read_current(&self.inner.layout)?;
+        let old = self.inner.current.load();
+        if old.name() == name {
+            return Ok(false);
+        }
+        let generation = Generation::load(&self.inner.layout, &name)?;
+        tracing::info!(
+            from = %old.name(),
+            to = %name,
+            datasets = generation.datasets().len(),
+            "switching generation"
+        );
+        self.inner.current.store(Arc::new(generation));
+        Ok(true)
+    }
+
+    /// Starts a task that calls [`AppState::reload_if_changed`] every `every`. Errors are
+    /// logged (once until they change) and the old generation stays served. The task runs
+    /// until the returned handle is aborted or the runtime shuts down.
+    ///
+    /// Must be called from within a Tokio runtime, like `tokio::spawn`.
+    pub fn spawn_watcher(&self, every: Duration) -> tokio::task::JoinHandle<()> {
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            let mut last_error: Option<String> = None;
+            loop {
+                ticks.tick().await;
+                let attempt = state.clone();
+                let outcome = tokio::task::spawn_blocking(move || attempt.reload_if_changed())
+                    .await
+                    .map_err(|e| format!("the reload task failed: {e}"))
+                    .and_then(|r| r.map_err(|e| e.to_string()));
+                match outcome {
+                    Ok(_) => {
+                        if last_error.take().is_some() {
+                            tracing::info!(
+                                generation = %state.current().name(),
+                                "generation reload works again"
+                            );
+                        }
+                    }
+                    Err(message) => {
+                        if last_error.as_deref() != Some(message.as_str()) {
+                            tracing::error!(
+                                generation = %state.current().name(),
+                                "cannot reload the generation, still serving the old one: {message}"
+                            );
+                            last_error = Some(message);
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
+
+fn read_current(layout: &SiteLayout) -> Result<String, ServerError> {
+    match layout.current_generation() {
+        Ok(Some(name)) if is_generation_name(&name) => Ok(name),
+        Ok(Some(name)) => Err(ServerError::ReadCurrent {
+            path: layout.current_file(),
+            source: io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{name:?} is not a generation name"),
+            ),
+        }),
+        Ok(None) => Err(ServerError::NoGeneration {
+            site: layout.root().to_path_buf(),
+        }),
+        Err(source) => Err(ServerError::ReadCurrent {
+            path: layout.current_file(),
+            source,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dataset_ids() {
+        assert!(is_dataset_id("scuole-2024"));
+        assert!(!is_dataset_id("a"));
+        assert!(!is_dataset_id("Scuole"));
+        assert!(!is_dataset_id("../x"));
+        assert!(!is_dataset_id(&"a".repeat(101)));
+    }
+
+    #[test]
+    fn file_names() {
+        assert!(is_safe_file_name("scuole_2024.geo.json"));
+        assert!(!is_safe_file_name(".."));
+        assert!(!is_safe_file_name(".hidden"));
+        assert!(!is_safe_file_name("a/b.csv"));
+        assert!(!is_safe_file_name("a b.csv"));
+        assert!(!is_safe_file_name("a\"b.csv"));
+        assert!(!is_safe_file_name(""));
+    }
+
+    #[test]
+    fn paths_stay_inside() {
+        assert!(is_relative_inside("datasets/scuole/scuole.csv"));
+        assert!(!is_relative_inside("../CURRENT"));
+        assert!(!is_relative_inside("datasets/../../CURRENT"));
+        assert!(!is_relative_inside("/etc/passwd"));
+        assert!(!is_relative_inside("./datasets/x.csv"));
+        assert!(!is_relative_inside(""));
+    }
+
+    #[test]
+    fn sha256_hex() {
+        assert!(is_sha256_hex(&"ab".repeat(32)));
+        assert!(!is_sha256_hex(&"AB".repeat(32)));
+        assert!(!is_sha256_hex("abc"));
+    }
+}

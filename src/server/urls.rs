@@ -1,0 +1,82 @@
+//! The one URL builder: every URL the server emits comes from here.
+//!
+//! URLs are absolute and start with the catalogue's configured public base URL
+//! (`catalog.base_url`), never with the request's `Host` header: behind a reverse proxy the
+//! Host the server sees is not the one the public uses (ckanext-dcatapit #37), and
+//! harvesters store these URLs.
+//!
+//! Pitfall: segments are inserted as they are. That is safe because the manifest is
+//! checked when a generation is loaded ([`super::state`]): dataset ids are `[a-z0-9-]` and
+//! file names `[A-Za-z0-9._-]`, none of which needs percent-encoding.
+
+/// Builds absolute URLs from a public base URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Urls {
+    base: String,
+}
+
+impl Urls {
+    /// `base_url` is the catalogue's public base URL; a trailing `/` is ignored.
+    pub fn new(base_url: &str) -> Urls {
+        Urls {
+            base: base_url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// The base URL without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `/datasets.json`, the catalogue listing.
+    pub fn datasets_json(&self) -> String {
+        format!("{}/datasets.json", self.base)
+    }
+
+    /// `/datasets/{id}`, the dataset's HTML page.
+    pub fn dataset_page(&self, id: &str) -> String {
+        format!("{}/datasets/{id}", self.base)
+    }
+
+    /// `/datasets/{id}.json`, the dataset's JSON twin.
+    pub fn dataset_json(&self, id: &str) -> String {
+        format!("{}/datasets/{id}.json", self.base)
+    }
+
+    /// `/datasets/{id}/files/{file}`, a download.
+    pub fn file(&self, id: &str, file: &str) -> String {
+        format!("{}/datasets/{id}/files/{file}", self.base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_slash_is_ignored() {
+        let urls = Urls::new("https://dati.example.it/");
+        assert_eq!(urls.base(), "https://dati.example.it");
+        assert_eq!(
+            urls.file("scuole", "scuole.csv"),
+            "https://dati.example.it/datasets/scuole/files/scuole.csv"
+        );
+    }
+
+    #[test]
+    fn base_with_a_path_prefix_is_kept() {
+        let urls = Urls::new("https://comune.example.it/opendata");
+        assert_eq!(
+            urls.dataset_json("scuole"),
+            "https://comune.example.it/opendata/datasets/scuole.json"
+        );
+        assert_eq!(
+            urls.dataset_page("scuole"),
+            "https://comune.example.it/opendata/datasets/scuole"
+        );
+        assert_eq!(
+            urls.datasets_json(),
+            "https://comune.example.it/opendata/datasets.json"
+        );
+    }
+}
