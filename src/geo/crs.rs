@@ -411,19 +411,20 @@ struct MmShift {
     geog: Proj,
 }
 
+// proj4rs `Proj`s are a few hundred bytes each: boxed to keep the variants alike.
 enum Engine {
     Identity,
     Direct {
-        crs: Proj,
-        wgs84: Proj,
+        crs: Box<Proj>,
+        wgs84: Box<Proj>,
         geographic: bool,
     },
     MonteMario {
         /// The CRS without datum shift.
-        native: Proj,
+        native: Box<Proj>,
         /// Monte Mario longitude/latitude, Greenwich, without datum shift.
-        geog: Proj,
-        wgs84: Proj,
+        geog: Box<Proj>,
+        wgs84: Box<Proj>,
         geographic: bool,
         /// Candidates in PROJ's order.
         shifts: Vec<MmShift>,
@@ -453,12 +454,14 @@ impl fmt::Debug for Crs {
     }
 }
 
-fn parse(epsg: u32, definition: &'static str) -> Result<Proj, CrsError> {
-    Proj::from_proj_string(definition).map_err(|source| CrsError::Definition {
-        epsg,
-        definition,
-        source,
-    })
+fn parse(epsg: u32, definition: &'static str) -> Result<Box<Proj>, CrsError> {
+    Proj::from_proj_string(definition)
+        .map(Box::new)
+        .map_err(|source| CrsError::Definition {
+            epsg,
+            definition,
+            source,
+        })
 }
 
 impl Crs {
@@ -701,7 +704,7 @@ fn try_for_each_coord(g: &mut Geometry<f64>, f: &mut CoordFn<'_>) -> Result<(), 
         ls: &mut geo_types::LineString<f64>,
         f: &mut CoordFn<'_>,
     ) -> Result<(), CrsError> {
-        ls.0.iter_mut().try_for_each(|c| f(c))
+        ls.0.iter_mut().try_for_each(f)
     }
     fn polygon(p: &mut geo_types::Polygon<f64>, f: &mut CoordFn<'_>) -> Result<(), CrsError> {
         let mut result = Ok(());
@@ -735,7 +738,7 @@ fn try_for_each_coord(g: &mut Geometry<f64>, f: &mut CoordFn<'_>) -> Result<(), 
         }
         Geometry::Triangle(t) => {
             let mut v = t.to_array();
-            v.iter_mut().try_for_each(|c| f(c))?;
+            v.iter_mut().try_for_each(&mut *f)?;
             *t = geo_types::Triangle::from(v);
             Ok(())
         }
