@@ -984,6 +984,16 @@ mod tests {
     }
 
     #[test]
+    fn monte_mario_candidate_lists_resolve() {
+        for list in [MM_OPS_ZONE1, MM_OPS_ZONE2, MM_OPS_GEOG] {
+            for code in list {
+                assert!(MONTE_MARIO_OPS.iter().any(|o| o.code == *code), "{code}");
+            }
+            assert!(list.contains(&MM_FALLBACK));
+        }
+    }
+
+    #[test]
     fn crs_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<Crs>();
