@@ -78,7 +78,7 @@ pub enum CrsError {
     /// latitude beyond the poles, or metres given to a geographic CRS).
     #[error(
         "cannot transform ({x}, {y}) {direction} EPSG:{epsg} ({name}): {reason}; check that the \
-         coordinates are in {name} with {order}"
+         coordinates are {expected}"
     )]
     Transform {
         epsg: u32,
@@ -86,7 +86,9 @@ pub enum CrsError {
         x: f64,
         y: f64,
         direction: Direction,
-        order: &'static str,
+        /// What the input should look like, e.g. "in WGS 84 / UTM zone 32N, easting first,
+        /// in metres".
+        expected: String,
         reason: String,
     },
 }
@@ -568,10 +570,12 @@ impl Crs {
     }
 
     fn transform_error(&self, x: f64, y: f64, direction: Direction, reason: String) -> CrsError {
-        let order = if self.is_geographic() {
-            "longitude first, in degrees"
-        } else {
-            "easting first, in metres"
+        let expected = match direction {
+            Direction::FromWgs84 => "WGS84 longitude and latitude, in degrees".to_string(),
+            Direction::ToWgs84 if self.is_geographic() => {
+                format!("in {}, longitude first, in degrees", self.name)
+            }
+            Direction::ToWgs84 => format!("in {}, easting first, in metres", self.name),
         };
         CrsError::Transform {
             epsg: self.epsg,
@@ -579,7 +583,7 @@ impl Crs {
             x,
             y,
             direction,
-            order,
+            expected,
             reason,
         }
     }
