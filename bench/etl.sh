@@ -22,7 +22,8 @@
 #    BENCHMARKS.md (bench/report.py), unless --no-write.
 #
 # --gdal-only measures only the ogr2ogr side (no Portale binary needed).
-# The Portale binary is $PORTALE_BIN if set; otherwise ${CARGO_TARGET_DIR:-<repo>/target}
+# The Portale binary is $PORTALE_BIN if set (with $PORTALE_COMMIT, the commit it was built
+# from, for the report); otherwise ${CARGO_TARGET_DIR:-<repo>/target}
 # /release/portale, built with `cargo build --release` when missing or older than src/,
 # Cargo.toml or Cargo.lock.
 #
@@ -168,8 +169,13 @@ if [ "$GDAL_ONLY" = 0 ]; then
 fi
 
 # --- Report ----------------------------------------------------------------------------
-COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then COMMIT="$COMMIT (with uncommitted changes)"; fi
+# The code measured: HEAD, and whether the sources differ from it (bench/ and
+# BENCHMARKS.md, which this script writes, do not count).
+# $PORTALE_COMMIT names it instead when $PORTALE_BIN was built from another checkout.
+COMMIT=${PORTALE_COMMIT:-$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)}
+if [ -z "${PORTALE_COMMIT:-}" ] && [ -n "$(git status --porcelain --untracked-files=no -- src Cargo.toml Cargo.lock 2>/dev/null)" ]; then
+    COMMIT="$COMMIT (with uncommitted changes to the sources)"
+fi
 REPORT_ARGS=(--n "$N" --times "$TIMES" --site "$SITE_ROOT/site" --gdal-dir "$GDAL_DIR"
     --commit "$COMMIT" --gdal-version "$(ogr2ogr --version)" --loadavg "$LOADAVG_START"
     --gdal-parquet "$GDAL_HAS_PARQUET")
