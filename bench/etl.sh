@@ -14,8 +14,9 @@
 #    - ogr2ogr: the same conversions with the same reprojection (EPSG:3003 -> 4326), one
 #      ogr2ogr per format, run one after the other (their times are summed), preceded by
 #      the Windows-1252 -> UTF-8 transcoding GDAL 3.6's CSV driver cannot do itself; and,
-#      as a reference only, ogr2ogr without transcoding or type fixes (output not
-#      equivalent: see BENCHMARKS.md);
+#      as references: ogr2ogr converting once to FlatGeobuf and deriving the other formats
+#      from it ("chained"), and ogr2ogr without transcoding or type fixes ("plain", output
+#      not equivalent: see BENCHMARKS.md);
 #    - the whole demo site of this repository built from scratch into a fresh folder, then
 #      rebuilt with nothing changed.
 # 3. Prints a Markdown table and replaces (same date and N) or appends a dated section in
@@ -156,6 +157,16 @@ for variant in equivalent plain; do
     fi
     gdal "$variant" fgb bench.fgb "$input" -f FlatGeobuf
 done
+# Reference: a GDAL user who converts (and reprojects, and fixes types) once, to the
+# FlatGeobuf measured above, and derives the other formats from it.
+mkdir -p "$GDAL_DIR/chained"
+FGB=$GDAL_DIR/equivalent/bench.fgb
+measure gdal-chained-csv ogr2ogr -f CSV -lco GEOMETRY=AS_XY -nln bench "$GDAL_DIR/chained/bench.csv" "$FGB"
+measure gdal-chained-geojson ogr2ogr -f GeoJSON -lco RFC7946=YES -lco COORDINATE_PRECISION=7 \
+    -nln bench "$GDAL_DIR/chained/bench.geojson" "$FGB"
+if [ "$GDAL_HAS_PARQUET" = 1 ]; then
+    measure gdal-chained-geoparquet ogr2ogr -f Parquet -nln bench "$GDAL_DIR/chained/bench.parquet" "$FGB"
+fi
 
 # --- Portale ---------------------------------------------------------------------------
 if [ "$GDAL_ONLY" = 0 ]; then
