@@ -655,7 +655,7 @@ fn read_fgb(path: &Path) -> FgbContents {
     let mut iter = reader.select_all().unwrap();
     let mut features = Vec::new();
     while let Some(feature) = iter.next().unwrap() {
-        let geometry = feature.to_geo().ok();
+        let geometry = feature.geometry().map(|_| feature.to_geo().unwrap());
         features.push((geometry, feature.properties().unwrap()));
     }
     FgbContents {
@@ -670,10 +670,8 @@ fn read_fgb(path: &Path) -> FgbContents {
 
 #[test]
 fn fgb_points_are_indexed_and_typed() {
-    let mut geoms = points();
-    geoms.truncate(3); // all present: the R-tree can be written
     let dir = tempfile::tempdir().unwrap();
-    let path = write(&layer(geoms), OutputFormat::Fgb, dir.path(), "fermate");
+    let path = write(&layer(points()), OutputFormat::Fgb, dir.path(), "punti");
     let fgb = read_fgb(&path);
     assert_eq!(fgb.geometry_type, GeometryType::Point);
     assert_eq!(fgb.crs_code, 4326);
@@ -725,14 +723,21 @@ fn fgb_points_are_indexed_and_typed() {
 }
 
 #[test]
-fn fgb_mixed_polygons_are_promoted_and_nulls_kept_unindexed() {
+fn fgb_leaves_out_rows_without_geometry_and_promotes_polygons() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(&layer(areas()), OutputFormat::Fgb, dir.path(), "aree");
     let fgb = read_fgb(&path);
     assert_eq!(fgb.geometry_type, GeometryType::MultiPolygon);
-    assert_eq!(fgb.count, 3);
-    assert_eq!(fgb.index_node_size, 0, "no index with a null geometry");
-    // Without index the row order is kept.
+    assert_eq!(fgb.count, 2, "the row without geometry is not in the file");
+    assert_eq!(fgb.features.len(), 2);
+    assert!(fgb.index_node_size > 0);
+    let by_first_name = |name: &str| {
+        fgb.features
+            .iter()
+            .find(|(_, p)| p.get("nome").map(String::as_str) == Some(name))
+            .and_then(|(g, _)| g.clone())
+            .unwrap_or_else(|| panic!("no feature {name:?}"))
+    };
     let expected_first = MultiPolygon::new(vec![Polygon::new(
         LineString::from(vec![
             (10.50, 43.80),
@@ -750,14 +755,13 @@ fn fgb_mixed_polygons_are_promoted_and_nulls_kept_unindexed() {
         ])],
     )]);
     assert_eq!(
-        fgb.features[0].0.as_ref().unwrap(),
-        &Geometry::MultiPolygon(expected_first)
+        by_first_name("Scuola \"Carducci\", plesso nord"),
+        Geometry::MultiPolygon(expected_first)
     );
     assert_eq!(
-        fgb.features[1].0.as_ref().unwrap(),
-        &Geometry::MultiPolygon(two_squares())
+        by_first_name("via Roma 1\nsecondo piano"),
+        Geometry::MultiPolygon(two_squares())
     );
-    assert_eq!(fgb.features[2].1["nome"], "à è ì ò ù");
 }
 
 #[test]
@@ -799,7 +803,7 @@ fn gpkg_is_a_valid_geopackage() {
             .unwrap()
     };
     assert_eq!(pragma("application_id"), 0x4750_4B47);
-    assert_eq!(pragma("user_version"), 10400);
+    assert_eq!(pragma("user_version"), 10300);
     let integrity: String = db
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
@@ -900,7 +904,7 @@ fn gpkg_is_a_valid_geopackage() {
         .map(Result::unwrap)
         .collect();
     let expected: BTreeSet<String> = [
-        "insert", "update2", "update4", "update5", "update6", "update7", "delete",
+        "insert", "update1", "update2", "update3", "update4", "delete",
     ]
     .iter()
     .map(|s| format!("rtree_aree-verdi_geom_{s}"))
@@ -1195,7 +1199,8 @@ fn misaligned_geometries_and_unsupported_columns_are_errors() {
 // Sample set for tests/conformance/check_outputs.py
 // ---------------------------------------------------------------------------------------
 
-/// Writes every format of four layers and one plain table, plus `expected.json` (feature
+/// Writes every format of four layers (points with a null geometry, polygons, mixed
+/// types, empty) and one plain table, plus `expected.json` (feature
 /// counts and extents from the literals above) into `$PORTALE_SAMPLE_OUT`, or a temporary
 /// directory when unset.
 #[test]
@@ -1206,29 +1211,26 @@ fn write_sample_outputs() {
         .unwrap_or_else(|| tmp.path().to_path_buf());
     fs::create_dir_all(&dir).unwrap();
 
-    let mut all_present = points();
-    all_present.truncate(3);
+    // (stem, table, rows, rows with a geometry, extent)
     let layers = [
-        (
-            "fermate",
-            layer(all_present),
-            3,
-            Some([10.4987654, 43.7934567, 10.6012345, 43.9012345]),
-        ),
-        ("punti", layer(points()), 4, Some(POINTS_EXTENT)),
-        ("aree-verdi", layer(areas()), 3, Some(AREAS_EXTENT)),
-        ("misto", layer(mixed()), 3, Some(MIXED_EXTENT)),
-        ("vuoto", empty_layer(), 0, None),
+        ("punti", layer(points()), 4, 3, Some(POINTS_EXTENT)),
+        ("aree-verdi", layer(areas()), 3, 2, Some(AREAS_EXTENT)),
+        ("misto", layer(mixed()), 3, 3, Some(MIXED_EXTENT)),
+        ("vuoto", empty_layer(), 0, 0, None),
     ];
     let mut expected = serde_json::Map::new();
-    for (stem, table, count, extent) in &layers {
+    for (stem, table, rows, with_geometry, extent) in &layers {
         for format in OutputFormat::ALL {
             let path = write(table, format, &dir, stem);
             assert!(fs::metadata(&path).unwrap().len() > 0, "{}", path.display());
         }
         expected.insert(
             stem.to_string(),
-            serde_json::json!({ "features": count, "extent": extent }),
+            serde_json::json!({
+                "features": rows,
+                "features_with_geometry": with_geometry,
+                "extent": extent,
+            }),
         );
     }
     for format in [OutputFormat::Csv, OutputFormat::Json] {

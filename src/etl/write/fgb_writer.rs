@@ -12,12 +12,15 @@
 //! where every feature then carries its own type.
 //!
 //! Pitfalls:
-//! * Features are reordered (Hilbert order) whenever the index is written: row order is
-//!   not preserved, and there is no fid column. GDAL numbers features in file order.
-//! * The packed R-tree has no slot for a feature without geometry, and GDAL refuses to
-//!   index null geometries. A layer with null or empty geometries is therefore written
-//!   *without* the index, in row order, and every row is kept; readers must then scan
-//!   (`select_all`) instead of `select_bbox`.
+//! * Rows without a geometry (null or empty) are **left out**, exactly as GDAL's
+//!   FlatGeobuf driver does: the `flatgeobuf` crate can only write a feature with a
+//!   geometry, and an empty one makes GDAL stop reading the file ("Unexpected nullptr:
+//!   parts data"). The other formats keep those rows; the FlatGeobuf feature count is
+//!   the number of rows with a geometry.
+//! * Features are reordered along the Hilbert curve of the index: row order is not
+//!   preserved, and there is no fid column (GDAL numbers features in file order).
+//! * An empty layer is written without the index (GDAL refuses a zero-item R-tree), and
+//!   its header envelope is the crate's empty extent `[inf, inf, -inf, -inf]`.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -25,6 +28,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use flatgeobuf::{ColumnType, FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
+use geo::BoundingRect;
 use geozero::{ColumnValue, FeatureProcessor, GeozeroGeometry, PropertyProcessor};
 
 use super::WriteError;
@@ -39,7 +43,8 @@ pub(crate) fn write(
 ) -> Result<(), WriteError> {
     let layer_type = geoms.layer_type();
     let options = FgbWriterOptions {
-        write_index: geoms.missing == 0,
+        // A zero-item tree cannot be read back by GDAL.
+        write_index: geoms.missing < geoms.geoms.len(),
         // We declare the type ourselves: detection would take the first feature's type
         // and then reject a mixed layer.
         detect_type: false,
@@ -61,13 +66,14 @@ pub(crate) fn write(
 
     let mut text = String::new();
     for (row, geom) in geoms.geoms.iter().enumerate() {
+        let Some(geom) = geom.as_ref().filter(|g| g.bounding_rect().is_some()) else {
+            continue;
+        };
         let feature_error =
             |e| WriteError::encode(path, format!("row {}: encoding the feature", row + 1), e);
-        if let Some(g) = geom {
-            promoted(g, layer_type)
-                .process_geom(&mut fgb)
-                .map_err(feature_error)?;
-        }
+        promoted(geom, layer_type)
+            .process_geom(&mut fgb)
+            .map_err(feature_error)?;
         for (i, col) in columns.cols.iter().enumerate() {
             text.clear();
             let value = match col.get(row) {

@@ -1,8 +1,14 @@
-//! GeoPackage 1.4 (OGC 12-128r19) with rusqlite's bundled SQLite: one feature table named
+//! GeoPackage 1.3 with rusqlite's bundled SQLite: one feature table named
 //! after the layer, indexed by the `gpkg_rtree_index` extension.
 //!
+//! Why 1.3 and not 1.4: for what this writer emits, the two differ only in
+//! `user_version` and in three of the R-tree triggers. GDAL before 3.8 (Debian 12 ships 3.6, Ubuntu
+//! 22.04 3.4, and with them many QGIS installs) warns that a 10400 file "may only be
+//! partially supported", and its `validate_gpkg.py` rejects the 1.4 trigger set; a 1.3
+//! file opens silently and passes GDAL 3.6's validator (`check_outputs.py` runs it).
+//!
 //! What the file holds:
-//! * `application_id` 0x47504B47 ("GPKG") and `user_version` 10400;
+//! * `application_id` 0x47504B47 ("GPKG") and `user_version` 10300;
 //! * `gpkg_spatial_ref_sys` with the three rows the specification requires (-1, 0,
 //!   4326), `gpkg_contents` (with the layer's extent), `gpkg_geometry_columns`,
 //!   `gpkg_extensions`;
@@ -12,9 +18,9 @@
 //! * geometries as GeoPackageBinary (geozero's `Geopackage` WKB dialect): `GP`, version 0,
 //!   flags (little-endian, envelope `[minx, maxx, miny, maxy]` except for points, the
 //!   empty bit for empty geometries), srs_id 4326, then little-endian ISO WKB;
-//! * `rtree_<table>_<geom>` filled while rows are inserted, then the seven triggers of
-//!   GeoPackage 1.4 (insert, update2, update4-7, delete) that keep it in sync for anyone
-//!   who edits the file later (they call `ST_*` functions that GDAL and QGIS provide).
+//! * `rtree_<table>_<geom>` filled while rows are inserted, then the six triggers of the
+//!   extension (insert, update1-4, delete) that keep it in sync for anyone who edits the
+//!   file later (they call `ST_*` functions that GDAL and QGIS provide).
 //!
 //! Everything happens in one transaction with the rollback journal off and
 //! `synchronous=OFF`: the caller writes into a temporary generation directory, so a crash
@@ -46,11 +52,11 @@ use super::geometry::{GeomType, PreparedGeoms, promoted};
 
 /// "GPKG" as a big-endian 32-bit integer (GeoPackage 1.2 and later).
 const APPLICATION_ID: i32 = 0x4750_4B47;
-/// GeoPackage 1.4.0.
-const USER_VERSION: i32 = 10400;
+/// GeoPackage 1.3.0 (see the module docs for why not 1.4).
+const USER_VERSION: i32 = 10300;
 const SRS_ID: i32 = 4326;
 
-/// EPSG:4326 as GeoPackage 1.4 defines its row of `gpkg_spatial_ref_sys` (the WKT GDAL
+/// EPSG:4326 as the GeoPackage specification defines its row of `gpkg_spatial_ref_sys` (the WKT GDAL
 /// writes too).
 const WGS84_WKT: &str = "GEOGCS[\"WGS 84\",DATUM[\"WGS_1984\",SPHEROID[\"WGS 84\",6378137,\
 298.257223563,AUTHORITY[\"EPSG\",\"7030\"]],AUTHORITY[\"EPSG\",\"6326\"]],PRIMEM[\"Greenwich\",0,\
@@ -307,7 +313,7 @@ fn gpkg_blob(g: &Geometry<f64>) -> geozero::error::Result<Vec<u8>> {
     };
     let mut blob = g.to_gpkg_wkb(CoordDimensions::xy(), Some(SRS_ID), envelope)?;
     if rect.is_none() && blob.len() > 3 {
-        // Flags byte: bit 4 = empty geometry (GeoPackage 1.4, 2.1.3.1.1).
+        // Flags byte: bit 4 = empty geometry (GeoPackage 2.1.3.1.1).
         blob[3] |= 0b0001_0000;
     }
     Ok(blob)
@@ -356,9 +362,9 @@ fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
-/// The spatial index triggers of GeoPackage 1.4 (Annex F.3); `t`, `i`, `c` and `rtree`
-/// are quoted identifiers. `update1` and `update3` were deprecated by 1.4 in favour of
-/// `update5`-`update7`.
+/// The spatial index triggers of GeoPackage 1.3 (Annex F.3); `t`, `i`, `c` and `rtree`
+/// are quoted identifiers. (GeoPackage 1.4 replaces `update1`/`update3` with
+/// `update5`-`update7`; see the module docs for why this file is 1.3.)
 fn rtree_triggers(
     t: &str,
     i: &str,
@@ -376,36 +382,26 @@ fn rtree_triggers(
 BEGIN
   INSERT OR REPLACE INTO {rtree} VALUES ({values});
 END;
+CREATE TRIGGER {update1} AFTER UPDATE OF {c} ON {t}
+  WHEN OLD.{i} = NEW.{i} AND (NEW.{c} NOTNULL AND NOT ST_IsEmpty(NEW.{c}))
+BEGIN
+  INSERT OR REPLACE INTO {rtree} VALUES ({values});
+END;
 CREATE TRIGGER {update2} AFTER UPDATE OF {c} ON {t}
   WHEN OLD.{i} = NEW.{i} AND (NEW.{c} ISNULL OR ST_IsEmpty(NEW.{c}))
 BEGIN
   DELETE FROM {rtree} WHERE id = OLD.{i};
 END;
-CREATE TRIGGER {update4} AFTER UPDATE ON {t}
-  WHEN OLD.{i} != NEW.{i} AND (NEW.{c} ISNULL OR ST_IsEmpty(NEW.{c}))
-BEGIN
-  DELETE FROM {rtree} WHERE id IN (OLD.{i}, NEW.{i});
-END;
-CREATE TRIGGER {update5} AFTER UPDATE ON {t}
+CREATE TRIGGER {update3} AFTER UPDATE OF {c} ON {t}
   WHEN OLD.{i} != NEW.{i} AND (NEW.{c} NOTNULL AND NOT ST_IsEmpty(NEW.{c}))
 BEGIN
   DELETE FROM {rtree} WHERE id = OLD.{i};
   INSERT OR REPLACE INTO {rtree} VALUES ({values});
 END;
-CREATE TRIGGER {update6} AFTER UPDATE OF {c} ON {t}
-  WHEN OLD.{i} = NEW.{i} AND (NEW.{c} NOTNULL AND NOT ST_IsEmpty(NEW.{c}))
-       AND (OLD.{c} NOTNULL AND NOT ST_IsEmpty(OLD.{c}))
+CREATE TRIGGER {update4} AFTER UPDATE ON {t}
+  WHEN OLD.{i} != NEW.{i} AND (NEW.{c} ISNULL OR ST_IsEmpty(NEW.{c}))
 BEGIN
-  UPDATE {rtree} SET
-    minx = ST_MinX(NEW.{c}), maxx = ST_MaxX(NEW.{c}),
-    miny = ST_MinY(NEW.{c}), maxy = ST_MaxY(NEW.{c})
-  WHERE id = NEW.{i};
-END;
-CREATE TRIGGER {update7} AFTER UPDATE OF {c} ON {t}
-  WHEN OLD.{i} = NEW.{i} AND (NEW.{c} NOTNULL AND NOT ST_IsEmpty(NEW.{c}))
-       AND (OLD.{c} ISNULL OR ST_IsEmpty(OLD.{c}))
-BEGIN
-  INSERT INTO {rtree} VALUES ({values});
+  DELETE FROM {rtree} WHERE id IN (OLD.{i}, NEW.{i});
 END;
 CREATE TRIGGER {delete} AFTER DELETE ON {t}
   WHEN old.{c} NOT NULL
@@ -413,11 +409,10 @@ BEGIN
   DELETE FROM {rtree} WHERE id = OLD.{i};
 END;",
         insert = trigger("insert"),
+        update1 = trigger("update1"),
         update2 = trigger("update2"),
+        update3 = trigger("update3"),
         update4 = trigger("update4"),
-        update5 = trigger("update5"),
-        update6 = trigger("update6"),
-        update7 = trigger("update7"),
         delete = trigger("delete"),
     )
 }

@@ -12,7 +12,7 @@
 //! | [`OutputFormat::Geojson`] | `.geojson` | RFC 7946 FeatureCollection, coordinates rounded to 7 decimals |
 //! | [`OutputFormat::Geoparquet`] | `.parquet` | GeoParquet 1.1: the attributes plus a WKB `geometry` column and the `geo` metadata key |
 //! | [`OutputFormat::Fgb`] | `.fgb` | FlatGeobuf with its packed Hilbert R-tree |
-//! | [`OutputFormat::Gpkg`] | `.gpkg` | GeoPackage 1.4 feature table with an R-tree spatial index |
+//! | [`OutputFormat::Gpkg`] | `.gpkg` | GeoPackage 1.3 feature table with an R-tree spatial index |
 //!
 //! Writers write straight to the given path (creating or truncating it). Atomicity is the
 //! caller's business: it writes into a temporary generation directory and publishes the
@@ -35,9 +35,8 @@
 //! * Datetime columns are naive (no time zone): they are written as
 //!   `YYYY-MM-DDTHH:MM:SS[.fff]` without a `Z`, except in formats that type them
 //!   (Parquet). A time-zone-aware column is written in UTC with a `Z`.
-//! * Rows whose geometry is null are kept in every format. FlatGeobuf's R-tree cannot hold
-//!   them, so a layer with null geometries is written without the index (see
-//!   [`fgb_writer`]).
+//! * Rows whose geometry is null are kept in every format but FlatGeobuf, which (like
+//!   GDAL's driver) leaves them out: see [`fgb_writer`].
 
 mod cells;
 mod csv_writer;
