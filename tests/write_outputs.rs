@@ -51,7 +51,8 @@ const DATE: [Option<(i32, u32, u32)>; 5] = [
     Some((1900, 2, 28)),
 ];
 /// (date, h, m, s, ms)
-const AGGIORNATI: [Option<((i32, u32, u32), u32, u32, u32, u32)>; 5] = [
+type Stamp = ((i32, u32, u32), u32, u32, u32, u32);
+const AGGIORNATI: [Option<Stamp>; 5] = [
     Some(((2024, 3, 1), 10, 20, 30, 123)),
     Some(((2023, 12, 31), 23, 59, 59, 0)),
     None,
@@ -65,7 +66,7 @@ fn days(d: (i32, u32, u32)) -> i32 {
     (date - epoch).num_days() as i32
 }
 
-fn millis(v: ((i32, u32, u32), u32, u32, u32, u32)) -> i64 {
+fn millis(v: Stamp) -> i64 {
     let (d, h, m, s, ms) = v;
     NaiveDate::from_ymd_opt(d.0, d.1, d.2)
         .unwrap()
@@ -628,16 +629,19 @@ fn geoparquet_geometry_column_name_avoids_clashes() {
 // FlatGeobuf
 // ---------------------------------------------------------------------------------------
 
+/// A feature's geometry (when it has one) and its properties as text.
+type FgbFeature = (
+    Option<Geometry<f64>>,
+    std::collections::HashMap<String, String>,
+);
+
 struct FgbContents {
     geometry_type: GeometryType,
     index_node_size: u16,
     crs_code: i32,
     count: u64,
     columns: Vec<String>,
-    features: Vec<(
-        Option<Geometry<f64>>,
-        std::collections::HashMap<String, String>,
-    )>,
+    features: Vec<FgbFeature>,
 }
 
 fn read_fgb(path: &Path) -> FgbContents {
@@ -937,7 +941,17 @@ fn gpkg_is_a_valid_geopackage() {
             ("aggiornato", "DATETIME")
         ]
     );
-    let rows: Vec<(i64, String, Option<String>, Option<i64>, Option<f64>, Option<i64>, Option<String>, Option<String>)> = db
+    type Row = (
+        i64,
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<f64>,
+        Option<i64>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = db
         .prepare("SELECT fid, typeof(geom), nome, alunni, superficie, attiva, data, aggiornato FROM \"aree-verdi\" ORDER BY fid")
         .unwrap()
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?)))

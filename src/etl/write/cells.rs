@@ -43,9 +43,9 @@ pub(crate) enum Cell<'a> {
     Float(f64),
     Bool(bool),
     Date(NaiveDate),
-    /// The datetime and whether it is a UTC instant (a time-zone-aware column) rather
-    /// than a naive local time.
-    Datetime(NaiveDateTime, bool),
+    /// A naive date and time (Portale's polars has no time-zone support: Datetime
+    /// columns carry no zone).
+    Datetime(NaiveDateTime),
 }
 
 enum Data<'a> {
@@ -57,7 +57,6 @@ enum Data<'a> {
     Datetime {
         phys: &'a Int64Chunked,
         unit: TimeUnit,
-        utc: bool,
     },
 }
 
@@ -93,14 +92,14 @@ impl<'a> Col<'a> {
                 .and_then(|days| days.checked_add(UNIX_EPOCH_DAYS_FROM_CE))
                 .and_then(NaiveDate::from_num_days_from_ce_opt)
                 .map(Cell::Date),
-            Data::Datetime { phys, unit, utc } => phys
+            Data::Datetime { phys, unit } => phys
                 .get(row)
                 .and_then(|v| match unit {
                     TimeUnit::Milliseconds => DateTime::from_timestamp_millis(v),
                     TimeUnit::Microseconds => DateTime::from_timestamp_micros(v),
                     TimeUnit::Nanoseconds => Some(DateTime::from_timestamp_nanos(v)),
                 })
-                .map(|dt| Cell::Datetime(dt.naive_utc(), *utc)),
+                .map(|dt| Cell::Datetime(dt.naive_utc())),
         };
         cell.unwrap_or(Cell::Null)
     }
@@ -133,10 +132,9 @@ impl<'a> Columns<'a> {
                 DataType::Float64 => Data::Float(column.f64().map_err(|_| unsupported())?),
                 DataType::Boolean => Data::Bool(column.bool().map_err(|_| unsupported())?),
                 DataType::Date => Data::Date(column.date().map_err(|_| unsupported())?.physical()),
-                DataType::Datetime(unit, tz) => Data::Datetime {
+                DataType::Datetime(unit, _) => Data::Datetime {
                     phys: column.datetime().map_err(|_| unsupported())?.physical(),
                     unit: *unit,
-                    utc: tz.is_some(),
                 },
                 _ => return Err(unsupported()),
             };
@@ -169,17 +167,12 @@ impl fmt::Display for IsoDate {
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS`, then `.fff` (or more digits) when the fraction is not zero,
-/// then `Z` for UTC instants.
-pub(crate) struct IsoDatetime(pub NaiveDateTime, pub bool);
+/// `YYYY-MM-DDTHH:MM:SS`, then `.fff` (or 6 or 9 digits) when the fraction is not zero.
+pub(crate) struct IsoDatetime(pub NaiveDateTime);
 
 impl fmt::Display for IsoDatetime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.f"))?;
-        if self.1 {
-            f.write_str("Z")?;
-        }
-        Ok(())
+        write!(f, "{}", self.0.format("%Y-%m-%dT%H:%M:%S%.f"))
     }
 }
 

@@ -83,6 +83,6 @@ fn format_cell(out: &mut String, cell: Cell<'_>) {
         Cell::Float(_) => Ok(()),
         Cell::Bool(v) => write!(out, "{v}"),
         Cell::Date(d) => write!(out, "{}", IsoDate(d)),
-        Cell::Datetime(dt, utc) => write!(out, "{}", IsoDatetime(dt, utc)),
+        Cell::Datetime(dt) => write!(out, "{}", IsoDatetime(dt)),
     };
 }

@@ -87,8 +87,8 @@ pub(crate) fn write(
                     let _ = write!(text, "{}", IsoDate(d));
                     ColumnValue::DateTime(&text)
                 }
-                Cell::Datetime(dt, utc) => {
-                    let _ = write!(text, "{}", IsoDatetime(dt, utc));
+                Cell::Datetime(dt) => {
+                    let _ = write!(text, "{}", IsoDatetime(dt));
                     ColumnValue::DateTime(&text)
                 }
             };

@@ -10,7 +10,6 @@
 //! The collection carries a `name` member (the layer name), the foreign member GDAL
 //! writes and reads as the layer name; RFC 7946 forbids `crs`, so there is none.
 
-use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -62,7 +61,7 @@ pub(crate) fn write(
     out.flush().map_err(io)
 }
 
-fn to_geojson(geom: &Cow<'_, Geometry<f64>>) -> geojson::Geometry {
+fn to_geojson(geom: &Geometry<f64>) -> geojson::Geometry {
     geojson::Geometry::new(geojson::Value::from(&rounded(geom)))
 }
 

@@ -327,9 +327,7 @@ fn to_sql(cell: Cell<'_>) -> ToSqlOutput<'_> {
         Cell::Float(v) => ToSqlOutput::Owned(Value::Real(v)),
         Cell::Bool(v) => ToSqlOutput::Owned(Value::Integer(i64::from(v))),
         Cell::Date(d) => ToSqlOutput::Owned(Value::Text(IsoDate(d).to_string())),
-        Cell::Datetime(dt, utc) => {
-            ToSqlOutput::Owned(Value::Text(IsoDatetime(dt, utc).to_string()))
-        }
+        Cell::Datetime(dt) => ToSqlOutput::Owned(Value::Text(IsoDatetime(dt).to_string())),
     }
 }
 

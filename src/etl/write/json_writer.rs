@@ -90,7 +90,7 @@ impl Serialize for CellValue<'_> {
             Cell::Float(_) => serializer.serialize_none(),
             Cell::Bool(v) => serializer.serialize_bool(v),
             Cell::Date(d) => serializer.collect_str(&IsoDate(d)),
-            Cell::Datetime(dt, utc) => serializer.collect_str(&IsoDatetime(dt, utc)),
+            Cell::Datetime(dt) => serializer.collect_str(&IsoDatetime(dt)),
         }
     }
 }

@@ -31,10 +31,11 @@
 //!   because both formats declare one geometry type per layer. Truly mixed layers are
 //!   declared `Unknown`/`GEOMETRY`.
 //! * Float `NaN` and infinities have no JSON representation: they are written as `null`
-//!   (JSON, GeoJSON) or an empty cell (CSV). CSV cannot tell a null from an empty string.
-//! * Datetime columns are naive (no time zone): they are written as
-//!   `YYYY-MM-DDTHH:MM:SS[.fff]` without a `Z`, except in formats that type them
-//!   (Parquet). A time-zone-aware column is written in UTC with a `Z`.
+//!   (JSON, GeoJSON) or an empty cell (CSV); SQLite stores NaN as NULL; Parquet and
+//!   FlatGeobuf keep them. CSV cannot tell a null from an empty string.
+//! * Datetime columns are naive (Portale's polars is built without time zones): text
+//!   formats write them as `YYYY-MM-DDTHH:MM:SS[.fff]` without a `Z`; Parquet keeps the
+//!   typed timestamp. Any time zone a column might carry is ignored.
 //! * Rows whose geometry is null are kept in every format but FlatGeobuf, which (like
 //!   GDAL's driver) leaves them out: see [`fgb_writer`].
 
