@@ -20,7 +20,7 @@ use geo_types::Geometry;
 
 use super::WriteError;
 use super::cells::{Cell, Columns, IsoDate, IsoDatetime, unique_name};
-use super::geometry::PreparedGeoms;
+use super::geometry::is_point_layer;
 
 pub(crate) fn write(
     columns: &Columns<'_>,
@@ -34,7 +34,7 @@ pub(crate) fn write(
         .quote_style(QuoteStyle::Necessary)
         .from_writer(BufWriter::with_capacity(1 << 16, file));
 
-    let points = geoms.filter(|g| PreparedGeoms::is_point_layer(g));
+    let points = geoms.filter(|g| is_point_layer(g));
     let mut header: Vec<String> = columns.names().map(str::to_string).collect();
     if points.is_some() {
         let lon = unique_name("longitude", columns.names());

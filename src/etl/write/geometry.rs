@@ -116,19 +116,19 @@ impl<'a> PreparedGeoms<'a> {
             Some(_) => None,
         }
     }
+}
 
-    /// Whether every row is a `Point` (and there is at least one): the CSV and JSON
-    /// outputs then carry `longitude`/`latitude` columns.
-    pub fn is_point_layer(geoms: &[Option<Geometry<f64>>]) -> bool {
-        let mut any = false;
-        for g in geoms.iter().flatten() {
-            if !matches!(g, Geometry::Point(_)) {
-                return false;
-            }
-            any = true;
+/// Whether every geometry is a `Point` (nulls allowed) and there is at least one: the
+/// CSV and JSON outputs then carry `longitude`/`latitude` columns.
+pub(crate) fn is_point_layer(geoms: &[Option<Geometry<f64>>]) -> bool {
+    let mut any = false;
+    for g in geoms.iter().flatten() {
+        if !matches!(g, Geometry::Point(_)) {
+            return false;
         }
-        any
+        any = true;
     }
+    any
 }
 
 /// The geometry as a writer should emit it when the layer declares `layer_type`:

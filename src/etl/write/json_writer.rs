@@ -16,7 +16,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::WriteError;
 use super::cells::{Cell, Columns, IsoDate, IsoDatetime, unique_name};
-use super::geometry::{PreparedGeoms, round7};
+use super::geometry::{is_point_layer, round7};
 
 pub(crate) fn write(
     columns: &Columns<'_>,
@@ -27,7 +27,7 @@ pub(crate) fn write(
     let mut out = BufWriter::with_capacity(1 << 16, file);
     let io = |e| WriteError::io(path, "writing the file", e);
 
-    let points = geoms.filter(|g| PreparedGeoms::is_point_layer(g));
+    let points = geoms.filter(|g| is_point_layer(g));
     let lon = unique_name("longitude", columns.names());
     let lat = unique_name("latitude", columns.names().chain([lon.as_str()]));
 

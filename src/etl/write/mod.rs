@@ -11,12 +11,12 @@
 //! | [`OutputFormat::Json`] | `.json` | an array of objects, one per row, typed values; point layers get `longitude`,`latitude` |
 //! | [`OutputFormat::Geojson`] | `.geojson` | RFC 7946 FeatureCollection, coordinates rounded to 7 decimals |
 //! | [`OutputFormat::Geoparquet`] | `.parquet` | GeoParquet 1.1: the attributes plus a WKB `geometry` column and the `geo` metadata key |
-//! | [`OutputFormat::Fgb`] | `.fgb` | FlatGeobuf with its packed Hilbert R-tree |
+//! | [`OutputFormat::Fgb`] | `.fgb` | FlatGeobuf with its packed Hilbert R-tree; rows without geometry left out |
 //! | [`OutputFormat::Gpkg`] | `.gpkg` | GeoPackage 1.3 feature table with an R-tree spatial index |
 //!
-//! Writers write straight to the given path (creating or truncating it). Atomicity is the
+//! Writers write straight to the given path (creating or replacing it). Atomicity is the
 //! caller's business: it writes into a temporary generation directory and publishes the
-//! directory as a whole.
+//! directory as a whole; after an error, a partial file may be left at the path.
 //!
 //! # Pitfalls
 //!
@@ -37,7 +37,7 @@
 //!   formats write them as `YYYY-MM-DDTHH:MM:SS[.fff]` without a `Z`; Parquet keeps the
 //!   typed timestamp. Any time zone a column might carry is ignored.
 //! * Rows whose geometry is null are kept in every format but FlatGeobuf, which (like
-//!   GDAL's driver) leaves them out: see [`fgb_writer`].
+//!   GDAL's driver) leaves them out: see `fgb_writer.rs`.
 
 mod cells;
 mod csv_writer;
