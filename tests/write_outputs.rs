@@ -20,7 +20,7 @@ use geo_types::{
 use geozero::ToGeo;
 use polars::prelude::*;
 use portale::etl::table::Table;
-use portale::etl::write::{OutputFormat, WriteError, write_table};
+use portale::etl::write::{OutputFormat, WriteError, record_count, write_table};
 
 // ---------------------------------------------------------------------------------------
 // Sample tables (the literals every expectation below is derived from)
@@ -766,6 +766,23 @@ fn fgb_leaves_out_rows_without_geometry_and_promotes_polygons() {
         by_first_name("via Roma 1\nsecondo piano"),
         Geometry::MultiPolygon(two_squares())
     );
+}
+
+#[test]
+fn record_count_matches_what_readers_see() {
+    let table = layer(areas());
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&table, OutputFormat::Fgb, dir.path(), "aree");
+    assert_eq!(
+        record_count(&table, OutputFormat::Fgb),
+        read_fgb(&path).count
+    );
+    let path = write(&table, OutputFormat::Geojson, dir.path(), "aree");
+    assert_eq!(
+        record_count(&table, OutputFormat::Geojson),
+        read_geojson(&path).features.len() as u64
+    );
+    assert_eq!(record_count(&tabular(), OutputFormat::Csv), 5);
 }
 
 #[test]

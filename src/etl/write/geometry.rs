@@ -219,3 +219,58 @@ fn well_oriented(p: &Polygon<f64>) -> bool {
     };
     ok(p.exterior(), true) && p.interiors().iter().all(|r| ok(r, false))
 }
+
+#[cfg(test)]
+mod tests {
+    use geo_types::{Geometry, line_string, point, polygon};
+
+    use super::*;
+
+    fn layer_type_of(geoms: Vec<Option<Geometry<f64>>>) -> Option<GeomType> {
+        PreparedGeoms::new(&geoms).layer_type()
+    }
+
+    #[test]
+    fn layer_type_promotes_single_and_multi_of_one_kind_only() {
+        let p: Geometry<f64> = point!(x: 1.0, y: 2.0).into();
+        let mp: Geometry<f64> = MultiPoint::new(vec![point!(x: 1.0, y: 2.0)]).into();
+        let l: Geometry<f64> = line_string![(x: 0.0, y: 0.0), (x: 1.0, y: 1.0)].into();
+        assert_eq!(
+            layer_type_of(vec![Some(p.clone()), None]),
+            Some(GeomType::Point)
+        );
+        assert_eq!(
+            layer_type_of(vec![Some(p.clone()), Some(mp.clone())]),
+            Some(GeomType::MultiPoint)
+        );
+        assert_eq!(layer_type_of(vec![Some(p.clone()), Some(l.clone())]), None);
+        assert_eq!(layer_type_of(vec![Some(p), Some(mp), Some(l)]), None);
+        assert_eq!(layer_type_of(vec![None, None]), None);
+        assert_eq!(layer_type_of(vec![]), None);
+    }
+
+    #[test]
+    fn well_oriented_polygons_are_borrowed_others_rewound() {
+        let ccw = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 0.0), (x: 1.0, y: 1.0)];
+        let cw = polygon![(x: 0.0, y: 0.0), (x: 1.0, y: 1.0), (x: 1.0, y: 0.0)];
+        let geoms = vec![Some(Geometry::Polygon(ccw)), Some(Geometry::Polygon(cw))];
+        let prepared = PreparedGeoms::new(&geoms);
+        assert!(matches!(prepared.geoms[0], Some(Cow::Borrowed(_))));
+        match &prepared.geoms[1] {
+            Some(Cow::Owned(Geometry::Polygon(p))) => {
+                assert!(p.exterior().is_ccw());
+            }
+            other => panic!("expected a rewound polygon, got {other:?}"),
+        }
+        assert_eq!(prepared.missing, 0);
+        let bbox = prepared.bbox.unwrap();
+        assert_eq!((bbox.min().x, bbox.max().y), (0.0, 1.0));
+    }
+
+    #[test]
+    fn round7_keeps_seven_decimals() {
+        assert_eq!(round7(10.12345675), 10.1234568);
+        assert_eq!(round7(-0.00000004), -0.0);
+        assert_eq!(round7(43.8), 43.8);
+    }
+}

@@ -240,6 +240,22 @@ impl WriteError {
     }
 }
 
+/// How many records (rows, features) [`write_table`] puts in a file of `format` for
+/// `table`: every row, except in FlatGeobuf, which holds only the rows with a non-empty
+/// geometry. Meant for the manifest's `rows`.
+pub fn record_count(table: &Table, format: OutputFormat) -> u64 {
+    let count = match (format, &table.geoms) {
+        (OutputFormat::Fgb, Some(geoms)) => geoms
+            .iter()
+            .flatten()
+            .filter(|g| geo::BoundingRect::bounding_rect(*g).is_some())
+            .count(),
+        (OutputFormat::Fgb, None) => 0,
+        _ => table.df.height(),
+    };
+    count as u64
+}
+
 /// Writes `table` to `path` in `format`, creating or truncating the file.
 ///
 /// `layer_name` names the layer inside the formats that have one (the GeoJSON `name`
