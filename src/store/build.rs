@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use super::SiteLayout;
 use crate::config::{Recipe, SiteConfig};
 use crate::etl::pipeline::{self, EtlError, Stage};
-use crate::etl::write::{OutputFormat, write_table};
+use crate::etl::write::{OutputFormat, record_count, write_table};
 use crate::model::{Dataset, Distribution, MANIFEST_VERSION, Manifest};
 
 /// How many old generations are kept besides the served one, for in-flight downloads.
@@ -240,7 +240,7 @@ fn build_one(
             media_type: f.media_type().to_string(),
             byte_size,
             sha256,
-            rows: processed.table.len() as u64,
+            rows: record_count(&processed.table, f),
             path: format!("{rel_dir}/{file}"),
         });
     }
