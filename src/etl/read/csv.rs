@@ -508,11 +508,11 @@ fn wrong_width(
         "the record has {} fields, expected {width} as in the header on line {header_line}",
         record.len()
     );
-    // A field spanning lines in a too-short record is the mark of a stray quote.
+    // A field spanning lines in a record of the wrong width is the mark of a stray quote.
     let mut field_line = line;
     for (i, f) in record.iter().enumerate() {
         let newlines = f.iter().filter(|&&b| b == b'\n').count() as u64;
-        if newlines > 0 && record.len() < width {
+        if newlines > 0 {
             let column = names
                 .get(i)
                 .map_or_else(|| format!("column_{}", i + 1), Clone::clone);

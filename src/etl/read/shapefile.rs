@@ -493,8 +493,10 @@ fn field_text(value: &FieldValue) -> Option<String> {
             }
         }),
         FieldValue::Logical(b) => b.map(|b| b.to_string()),
+        // GDAL writes a null date as `00000000`.
         FieldValue::Date(d) => d
             .as_ref()
+            .filter(|d| d.year() > 0 && d.month() > 0 && d.day() > 0)
             .map(|d| format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())),
         FieldValue::Integer(i) => Some(i.to_string()),
         FieldValue::Currency(f) | FieldValue::Double(f) => Some(cells::format_float(*f)),
