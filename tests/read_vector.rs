@@ -240,3 +240,45 @@ fn kml_florence_cycle_paths_multigeometry() {
         other => panic!("expected a collection, got {other:?}"),
     }
 }
+
+/// The GDAL reader (cargo feature `gdal`) on the shapefile: the same values as the
+/// pure-Rust reader, which `ogrinfo` confirms.
+#[cfg(feature = "gdal")]
+#[test]
+fn gdal_reads_shapefile() {
+    let t = read("desio_dae_3003.shp", SourceFormat::Gdal);
+    assert_eq!(detected(&t, "layer"), Some("desio_dae_3003"));
+    assert_eq!(t.len(), 24);
+    assert_eq!(t.crs, Some(3003));
+    assert_eq!(cell(&t, "title", 0).as_deref(), Some(FIRST_TITLE));
+    assert_eq!(
+        cell(&t, "availabili", 0).as_deref(),
+        Some("disponibilità struttura ospitante")
+    );
+    assert_eq!(cell(&t, "lastVerifi", 0), None);
+    assert_close(point(&t, 0), 1516014.28585294, 5052612.02150578);
+}
+
+/// KML through GDAL: EPSG:4326 must come out longitude first.
+#[cfg(feature = "gdal")]
+#[test]
+fn gdal_reads_kml_lon_lat() {
+    let t = read("desio_dae.kml", SourceFormat::Gdal);
+    assert_eq!(t.len(), 24);
+    assert_eq!(t.crs, Some(4326));
+    assert_close(point(&t, 0), 9.205079, 45.626687);
+}
+
+/// GDAL cannot open SQLite-based files inside portale (symbol clash with rusqlite's
+/// bundled SQLite, a crash): the reader refuses them and points to `format = "gpkg"`.
+#[cfg(feature = "gdal")]
+#[test]
+fn gdal_refuses_sqlite_files() {
+    let err = read_source(
+        &fixture("desio_dae.gpkg"),
+        SourceFormat::Gdal,
+        &SourceOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.message.contains("format = \"gpkg\""), "{err}");
+}

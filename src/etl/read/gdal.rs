@@ -6,6 +6,12 @@
 //! geometries are exported as WKB and read into geo-types with geozero. The CRS is the
 //! layer's EPSG code: its authority when it has one, else what GDAL identifies.
 //!
+//! Pitfall: rusqlite's bundled SQLite is linked into the same binary, and its `sqlite3_*`
+//! symbols clash with the system libsqlite3 that GDAL and SpatiaLite use: GDAL opening
+//! any SQLite-based file (GeoPackage, SpatiaLite, MBTiles) crashes the process inside
+//! `spatialite_init_ex`. Such files are refused here with an error naming `format = "gpkg"`
+//! (the pure-Rust GeoPackage reader); they are recognised by the SQLite file header.
+//!
 //! Pitfall: since GDAL 3, a CRS such as EPSG:4326 is latitude-first. OGR vector drivers
 //! already hand features over in the traditional GIS order (longitude first, the
 //! "data axis to CRS axis mapping 2,1" that `ogrinfo` prints), and the spatial reference
@@ -24,7 +30,18 @@ use super::cells::{self, Cleaner, ColumnsBuilder, Extras};
 use super::{ReadError, SourceOptions};
 use crate::etl::table::RawTable;
 
+/// The first 16 bytes of every SQLite database file.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
 pub(super) fn read(path: &Path, opts: &SourceOptions) -> Result<RawTable, ReadError> {
+    if is_sqlite(path) {
+        return Err(ReadError::new(
+            path,
+            "this is an SQLite database (GeoPackage, SpatiaLite, MBTiles), which GDAL cannot \
+             open inside portale (its SQLite clashes with the one portale bundles): use \
+             format = \"gpkg\" for a GeoPackage, or convert the file with ogr2ogr",
+        ));
+    }
     let gdal = |e: ::gdal::errors::GdalError| ReadError::new(path, format!("GDAL: {e}"));
     let dataset = Dataset::open(path)
         .map_err(|e| ReadError::new(path, format!("GDAL cannot open it: {e}")))?;
@@ -119,4 +136,14 @@ pub(super) fn read(path: &Path, opts: &SourceOptions) -> Result<RawTable, ReadEr
             detected,
         },
     )
+}
+
+/// Whether the file starts with the SQLite header.
+fn is_sqlite(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && &head == SQLITE_MAGIC
 }
