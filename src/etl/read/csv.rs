@@ -3,9 +3,9 @@
 //! The steps, in order: read the bytes; decode them (the recipe's encoding, else a UTF-8
 //! BOM, else valid UTF-8, else Windows-1252); detect the delimiter among `;` `,` tab `|`
 //! by how consistently it splits the first 50 records; find the header row (the first
-//! record as wide as most records whose cells are mostly not numbers, so title lines
-//! above the table are skipped); then parse everything with the `csv` crate and build
-//! the text columns.
+//! well-filled record whose cells are mostly not numbers, so sparse title lines above
+//! the table are skipped: [`detect_header_line`]); then parse everything with the `csv`
+//! crate and build the text columns.
 //!
 //! Pitfalls this reader exists for:
 //! * ISTAT's list quotes header cells across lines, in a CRLF file, in Windows-1252;
@@ -36,6 +36,9 @@ const SAMPLE_RECORDS: usize = 50;
 const SAMPLE_BYTES: usize = 1 << 20;
 
 const DELIMITERS: [u8; 4] = [b';', b',', b'\t', b'|'];
+
+/// Header candidates looked at for one whose cells are mostly not numbers.
+const HEADER_CANDIDATES: usize = 5;
 
 pub(super) fn read(path: &Path, opts: &SourceOptions) -> Result<RawTable, ReadError> {
     let bytes = std::fs::read(path).map_err(|e| ReadError::io(path, e))?;
@@ -142,7 +145,15 @@ fn read_bytes(path: &Path, bytes: &[u8], opts: &SourceOptions) -> Result<RawTabl
             continue;
         }
         if record.len() != width {
-            return Err(wrong_width(path, line, header_line, width, &record, &names));
+            return Err(wrong_width(
+                path,
+                (line, start),
+                header_line,
+                width,
+                &record,
+                &names,
+                text,
+            ));
         }
         for (i, field) in record.iter().enumerate() {
             if field.len() > MAX_FIELD_BYTES {
@@ -367,23 +378,32 @@ fn detect_delimiter(text: &[u8]) -> u8 {
     best.map_or(b',', |(d, _, _)| d)
 }
 
-/// The line of the header: the first record as wide as most records, at least half
-/// filled, whose filled cells are mostly not numbers. Title lines above are skipped.
+/// The line of the header. Title lines above a table are sparse, so the candidates are
+/// the records with at least half as many filled cells as most records have fields;
+/// among the first few, the first whose filled cells are mostly not numbers wins (a row
+/// of column numbers above the header is skipped), else the first candidate. The
+/// header's own width is not required to match: a header one field short or long is
+/// then reported as a width error on the next line rather than silently skipped.
 fn detect_header_line(text: &[u8], delimiter: u8) -> u64 {
     let records = sample_records(text, delimiter);
     let (width, _) = modal_width(&records);
     let filled = |fields: &[String]| fields.iter().filter(|f| !f.trim().is_empty()).count();
-    let full_width = |fields: &[String]| fields.len() == width && filled(fields) * 2 >= width;
-    records
+    let candidates: Vec<&(u64, Vec<String>)> = records
+        .iter()
+        .filter(|(_, f)| filled(f) * 2 >= width && filled(f) > 0)
+        .take(HEADER_CANDIDATES)
+        .collect();
+    candidates
         .iter()
         .find(|(_, f)| {
             let numeric = f.iter().filter(|c| cells::looks_numeric(c)).count();
-            full_width(f) && numeric * 2 < filled(f)
+            numeric * 2 < filled(f)
         })
-        .or_else(|| records.iter().find(|(_, f)| full_width(f)))
-        .or_else(|| records.iter().find(|(_, f)| f.len() == width))
-        .or_else(|| records.first())
-        .map_or(1, |(line, _)| *line)
+        .or_else(|| candidates.first())
+        .map_or_else(
+            || records.first().map_or(1, |(line, _)| *line),
+            |(line, _)| *line,
+        )
 }
 
 /// Where a record really starts: `csv` positions it after the previous record, which
@@ -498,14 +518,22 @@ fn oversized(path: &Path, line: u64, column: &str, field: &[u8]) -> ReadError {
 
 fn wrong_width(
     path: &Path,
-    line: u64,
+    (line, start): (u64, usize),
     header_line: u64,
     width: usize,
     record: &ByteRecord,
     names: &[String],
+    text: &[u8],
 ) -> ReadError {
+    let raw = &text[start.min(text.len())..];
+    let raw = &raw[..raw
+        .iter()
+        .position(|&b| b == b'\n' || b == b'\r')
+        .unwrap_or(raw.len())];
+    let shown: String = String::from_utf8_lossy(raw).chars().take(120).collect();
     let mut message = format!(
-        "the record has {} fields, expected {width} as in the header on line {header_line}",
+        "the record has {} fields, expected {width} as in the header on line {header_line} \
+         (the line reads \"{shown}\")",
         record.len()
     );
     // A field spanning lines in a record of the wrong width is the mark of a stray quote.
@@ -560,6 +588,26 @@ mod tests {
         assert_eq!(t.rows, vec![4, 5]);
         assert_eq!(cell(&t, "codice", 0).as_deref(), Some("046007"));
         assert!(t.detected.contains(&("header_row".into(), "3".into())));
+    }
+
+    #[test]
+    fn header_one_field_short_is_an_error_not_a_skipped_line() {
+        // Data rows end with a delimiter, the header does not.
+        let err = read_str("a;b;c\n1;2;3;\n4;5;6;\n", &SourceOptions::default()).unwrap_err();
+        assert_eq!(err.row, Some(2));
+        assert!(err.message.contains("4 fields, expected 3"), "{err}");
+        assert!(err.message.contains("\"1;2;3;\""), "{err}");
+    }
+
+    #[test]
+    fn column_numbers_above_the_header_are_skipped() {
+        let t = read_str(
+            "1;2;3\nnome;codice;note\nA;046007;x\n",
+            &SourceOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(t.rows, vec![3]);
+        assert_eq!(cell(&t, "codice", 0).as_deref(), Some("046007"));
     }
 
     #[test]

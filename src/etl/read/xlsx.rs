@@ -1,8 +1,9 @@
 //! Spreadsheet reader (XLSX, XLSM, XLS, ODS) through calamine.
 //!
 //! The sheet is the recipe's `sheet`, else the first one (reported). The header row is
-//! found as in CSV: the first row about as filled as most rows whose cells are mostly
-//! not numbers, so title rows and notes above the table are skipped. Cells become text:
+//! found as in CSV: among the first rows at least half as filled as most rows, the first
+//! whose cells are mostly not numbers, so sparse title rows and notes above the table
+//! are skipped. Cells become text:
 //! integers without `.0`, other numbers with a `.` decimal at Excel's 15 significant
 //! digits (so `0.1+0.2` reads `0.3`, as Excel shows it), dates as ISO `YYYY-MM-DD`
 //! (with `THH:MM:SS` when there is a time), error cells as their code (`#DIV/0!`) so the
@@ -22,6 +23,9 @@ use crate::etl::table::RawTable;
 
 /// Rows looked at to detect the header row.
 const SAMPLE_ROWS: usize = 50;
+
+/// Header candidates looked at for one whose cells are mostly not numbers.
+const HEADER_CANDIDATES: usize = 5;
 
 pub(super) fn read(path: &Path, opts: &SourceOptions) -> Result<RawTable, ReadError> {
     let mut detected = Vec::new();
@@ -149,8 +153,8 @@ fn quoted_list(names: &[String]) -> String {
         .join(", ")
 }
 
-/// Index in `table` of the header: the first row with at least as many filled cells
-/// as most rows, whose filled cells are mostly not numbers; else the first such row.
+/// Index in `table` of the header: as in CSV, among the first rows at least half as
+/// filled as most rows, the first whose cells are mostly not numbers, else the first.
 fn detect_header(table: &[(u64, Vec<Option<String>>)]) -> usize {
     let sample = &table[..table.len().min(SAMPLE_ROWS)];
     let filled = |r: &[Option<String>]| r.iter().filter(|c| c.is_some()).count();
@@ -166,18 +170,23 @@ fn detect_header(table: &[(u64, Vec<Option<String>>)]) -> usize {
         .into_iter()
         .max_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(&b.0)))
         .map_or(1, |(w, _)| w);
-    sample
+    let candidates: Vec<usize> = (0..sample.len())
+        .filter(|&i| filled(&sample[i].1) * 2 >= mode)
+        .take(HEADER_CANDIDATES)
+        .collect();
+    candidates
         .iter()
-        .position(|(_, r)| {
-            let n = filled(r);
+        .copied()
+        .find(|&i| {
+            let r = &sample[i].1;
             let numeric = r
                 .iter()
                 .flatten()
                 .filter(|c| cells::looks_numeric(c))
                 .count();
-            n >= mode && numeric * 2 < n
+            numeric * 2 < filled(r)
         })
-        .or_else(|| sample.iter().position(|(_, r)| filled(r) >= mode))
+        .or_else(|| candidates.first().copied())
         .unwrap_or(0)
 }
 
