@@ -239,8 +239,8 @@ fn outcome_line(o: &DatasetOutcome) -> String {
 
 fn summary(report: &BuildReport) {
     println!(
-        "\n{:<28} {:>8} {:>9} {:>8}  {}",
-        "dataset", "rows", "rejected", "time", "outputs"
+        "\n{:<28} {:>8} {:>9} {:>8}  outputs",
+        "dataset", "rows", "rejected", "time"
     );
     for o in &report.outcomes {
         let status = match o.status {

@@ -224,7 +224,7 @@ pub fn build(
             }
         }
         Kind::File => {
-            let geoms = raw.geoms.as_ref().map(|g| g.as_slice()).unwrap_or(&[]);
+            let geoms = raw.geoms.as_deref().unwrap_or(&[]);
             for i in 0..height {
                 let g = geoms.get(i).cloned().flatten();
                 if g.is_none() {
@@ -249,19 +249,19 @@ pub fn build(
             out.push(None);
             continue;
         }
-        if epsg != 4326 {
-            if let Err(e) = crs.to_wgs84_geometry(&mut g) {
-                outcome.rejected += 1;
-                reject(
-                    errors,
-                    i,
-                    None,
-                    None,
-                    format!("cannot reproject from EPSG:{epsg}: {e}"),
-                );
-                out.push(None);
-                continue;
-            }
+        if epsg != 4326
+            && let Err(e) = crs.to_wgs84_geometry(&mut g)
+        {
+            outcome.rejected += 1;
+            reject(
+                errors,
+                i,
+                None,
+                None,
+                format!("cannot reproject from EPSG:{epsg}: {e}"),
+            );
+            out.push(None);
+            continue;
         }
         match check_and_repair(g, territory_rect.as_ref()) {
             Ok(repaired) => {

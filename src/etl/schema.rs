@@ -33,11 +33,11 @@ impl RowErrors {
 
     /// Records the first reason a row is rejected.
     pub fn reject(&mut self, index: usize, rejection: Rejection) {
-        if let Some(slot) = self.rejected.get_mut(index) {
-            if !*slot {
-                *slot = true;
-                self.list.push((index, rejection));
-            }
+        if let Some(slot) = self.rejected.get_mut(index)
+            && !*slot
+        {
+            *slot = true;
+            self.list.push((index, rejection));
         }
     }
 
@@ -187,10 +187,11 @@ pub fn apply(
         if field_type == FieldType::Datetime && fmt.is_none() {
             fmt = values::detect_datetime_format(non_null().take(2000)).map(|(f, _)| f);
         }
-        if matches!(field_type, FieldType::Date | FieldType::Datetime) && date_format.is_none() {
-            if let Some(f) = fmt {
-                detected.push((format!("date format of {source:?}"), human_format(f)));
-            }
+        if matches!(field_type, FieldType::Date | FieldType::Datetime)
+            && date_format.is_none()
+            && let Some(f) = fmt
+        {
+            detected.push((format!("date format of {source:?}"), human_format(f)));
         }
 
         let ctx = CellCtx {
@@ -471,50 +472,50 @@ fn check_constraints(
     if let Some(allowed) = &spec.values {
         let set: HashSet<&str> = allowed.iter().map(|s| s.as_str()).collect();
         for i in 0..height {
-            if let Some(v) = raw_at(i) {
-                if !set.contains(v.as_str()) {
-                    errors.reject(
+            if let Some(v) = raw_at(i)
+                && !set.contains(v.as_str())
+            {
+                errors.reject(
+                    i,
+                    ctx.rejection(
                         i,
-                        ctx.rejection(
-                            i,
-                            Some(&v),
-                            format!("not one of the allowed values ({})", allowed.join(", ")),
-                        ),
-                    );
-                }
+                        Some(&v),
+                        format!("not one of the allowed values ({})", allowed.join(", ")),
+                    ),
+                );
             }
         }
     }
     if spec.min.is_some() || spec.max.is_some() {
         let lo = spec.min.as_ref().and_then(|v| bound(v, field_type));
         let hi = spec.max.as_ref().and_then(|v| bound(v, field_type));
-        if let Ok(phys) = series.to_physical_repr().cast(&DataType::Float64) {
-            if let Ok(ca) = phys.f64() {
-                for (i, v) in ca.iter().enumerate() {
-                    let Some(v) = v else { continue };
-                    let low = lo.is_some_and(|l| v < l);
-                    let high = hi.is_some_and(|h| v > h);
-                    if low || high {
-                        let range = format!(
-                            "{} to {}",
-                            spec.min
-                                .as_ref()
-                                .map(|m| m.to_string())
-                                .unwrap_or("-∞".into()),
-                            spec.max
-                                .as_ref()
-                                .map(|m| m.to_string())
-                                .unwrap_or("+∞".into())
-                        );
-                        errors.reject(
+        if let Ok(phys) = series.to_physical_repr().cast(&DataType::Float64)
+            && let Ok(ca) = phys.f64()
+        {
+            for (i, v) in ca.iter().enumerate() {
+                let Some(v) = v else { continue };
+                let low = lo.is_some_and(|l| v < l);
+                let high = hi.is_some_and(|h| v > h);
+                if low || high {
+                    let range = format!(
+                        "{} to {}",
+                        spec.min
+                            .as_ref()
+                            .map(|m| m.to_string())
+                            .unwrap_or("-∞".into()),
+                        spec.max
+                            .as_ref()
+                            .map(|m| m.to_string())
+                            .unwrap_or("+∞".into())
+                    );
+                    errors.reject(
+                        i,
+                        ctx.rejection(
                             i,
-                            ctx.rejection(
-                                i,
-                                raw_at(i).as_deref(),
-                                format!("outside the allowed range {range}"),
-                            ),
-                        );
-                    }
+                            raw_at(i).as_deref(),
+                            format!("outside the allowed range {range}"),
+                        ),
+                    );
                 }
             }
         }

@@ -246,15 +246,15 @@ pub fn infer_type<'a>(
         return (FieldType::Number, None);
     }
     let total = values.clone().count();
-    if let Some((fmt, n)) = detect_date_format(values.clone()) {
-        if n == total {
-            return (FieldType::Date, Some(fmt));
-        }
+    if let Some((fmt, n)) = detect_date_format(values.clone())
+        && n == total
+    {
+        return (FieldType::Date, Some(fmt));
     }
-    if let Some((fmt, n)) = detect_datetime_format(values) {
-        if n == total {
-            return (FieldType::Datetime, Some(fmt));
-        }
+    if let Some((fmt, n)) = detect_datetime_format(values)
+        && n == total
+    {
+        return (FieldType::Datetime, Some(fmt));
     }
     (FieldType::String, None)
 }

@@ -434,19 +434,18 @@ pub fn build(
 
     let datasets: Vec<Dataset> = results.into_iter().filter_map(|r| r.2).collect();
     let all_reused = outcomes.iter().all(|o| matches!(o.status, Status::Reused));
-    if let Some(prev) = &previous {
-        if all_reused
-            && prev.datasets.len() == datasets.len()
-            && prev.catalog == config.catalog.catalog
-        {
-            let _ = fs::remove_dir_all(&gen_tmp);
-            return Ok(BuildReport {
-                generation: current,
-                up_to_date: true,
-                outcomes,
-                elapsed: started.elapsed(),
-            });
-        }
+    if let Some(prev) = &previous
+        && all_reused
+        && prev.datasets.len() == datasets.len()
+        && prev.catalog == config.catalog.catalog
+    {
+        let _ = fs::remove_dir_all(&gen_tmp);
+        return Ok(BuildReport {
+            generation: current,
+            up_to_date: true,
+            outcomes,
+            elapsed: started.elapsed(),
+        });
     }
 
     let manifest = Manifest {
@@ -479,14 +478,14 @@ fn run_dataset(
     progress: &dyn Progress,
 ) -> Result<(Dataset, bool), String> {
     let hash = input_hash(config, recipe).map_err(|e| e.to_string())?;
-    if let (Some(cur), Some(prev)) = (current, previous) {
-        if let Some(old) = prev.dataset(&recipe.id).filter(|d| d.input_hash == hash) {
-            if reuse_one(layout, cur, old, gen_tmp).is_ok() {
-                return Ok((old.clone(), true));
-            }
-            // The old files are damaged or gone: rebuild from the sources.
-            let _ = fs::remove_dir_all(gen_tmp.join("datasets").join(&recipe.id));
+    if let (Some(cur), Some(prev)) = (current, previous)
+        && let Some(old) = prev.dataset(&recipe.id).filter(|d| d.input_hash == hash)
+    {
+        if reuse_one(layout, cur, old, gen_tmp).is_ok() {
+            return Ok((old.clone(), true));
         }
+        // The old files are damaged or gone: rebuild from the sources.
+        let _ = fs::remove_dir_all(gen_tmp.join("datasets").join(&recipe.id));
     }
     match build_one(config, recipe, gen_tmp, built_at, hash, progress) {
         Ok(ds) => Ok((ds, false)),
