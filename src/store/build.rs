@@ -344,9 +344,7 @@ pub fn build(
     let generation = new_generation_name();
     let gen_tmp = tmp.join(&generation);
     fs::create_dir_all(&gen_tmp).map_err(io_err(&gen_tmp))?;
-    let built_at = chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.6f")
-        .to_string();
+    let built_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
 
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, DatasetOutcome, Option<Dataset>)>> = Mutex::new(Vec::new());
