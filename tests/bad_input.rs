@@ -166,7 +166,7 @@ fn wrong_type_names_line() {
     let s = Site::new();
     s.dataset("scuole", &recipe_with("header_row = \"uno\"\n"), &[]);
     let m = s.fails();
-    assert_has(&m, &["dataset.toml", "line 11", "wrong type"]);
+    assert_has(&m, &["dataset.toml, line 10", "wrong type"]);
 }
 
 #[test]
@@ -305,7 +305,7 @@ fn windows_1252_declared_as_utf8_is_explained() {
         &[("scuole.csv", &csv)],
     );
     let m = s.fails();
-    assert_has(&m, &["scuole.csv", "line 2", "windows-1252"]);
+    assert_has(&m, &["scuole.csv, row 2", "encoding = \"windows-1252\""]);
 }
 
 #[test]
@@ -334,7 +334,7 @@ fn ragged_row_names_line_and_counts() {
     let csv = "CODICE;NOME;ALUNNI\r\nLU001;Primaria Capannori;120\r\nLU002;Infanzia Lammari\r\n";
     s.dataset("scuole", GOOD_RECIPE, &[("scuole.csv", csv.as_bytes())]);
     let m = s.fails();
-    assert_has(&m, &["scuole.csv", "line 3", "3", "2"]);
+    assert_has(&m, &["scuole.csv, row 3", "2 fields, expected 3"]);
 }
 
 #[test]
@@ -410,7 +410,7 @@ fn missing_column_suggests_the_near_one() {
     assert_has(
         &m,
         &[
-            "dataset.toml, line 13",
+            "dataset.toml, line 12",
             "column \"ALUNI\" is not in the source",
             "did you mean \"ALUNNI\"?",
         ],
@@ -502,7 +502,7 @@ fn unknown_output_format_suggests_nearest() {
     assert_has(
         &m,
         &[
-            "line 13",
+            "line 12",
             "unknown output format \"geoparket\"",
             "did you mean \"geoparquet\"?",
         ],
@@ -517,7 +517,7 @@ fn filter_on_unknown_column() {
     let m = s.fails();
     assert_has(
         &m,
-        &["line 13", "\"alunni_totali\"", "did you mean \"alunni\"?"],
+        &["line 12", "\"alunni_totali\"", "did you mean \"alunni\"?"],
     );
 }
 
