@@ -268,9 +268,9 @@ fn utf8<'a>(path: &Path, bytes: &'a [u8], had_bom: bool) -> Result<Cow<'a, str>,
             Err(ReadError::new(
                 path,
                 format!(
-                    "{stated}, but byte 0x{:02X} at offset {offset} is not valid UTF-8; the file \
-                     looks like Windows-1252 (read that way, the line is \"{snippet}\"): set \
-                     encoding = \"windows-1252\" in the recipe's [source]",
+                    "{stated}, but byte 0x{:02X} on line {line} (offset {offset}) is not valid \
+                     UTF-8; the file looks like Windows-1252 (read that way, the line is \
+                     \"{snippet}\"): set encoding = \"windows-1252\" in the recipe's [source]",
                     bytes[offset]
                 ),
             )
@@ -508,7 +508,7 @@ fn oversized(path: &Path, line: u64, column: &str, field: &[u8]) -> ReadError {
     ReadError::new(
         path,
         format!(
-            "field of {} bytes exceeds the 1 MiB limit{hint}",
+            "field of {} bytes exceeds the 1 MiB limit (record on line {line}){hint}",
             field.len()
         ),
     )
@@ -532,8 +532,8 @@ fn wrong_width(
         .unwrap_or(raw.len())];
     let shown: String = String::from_utf8_lossy(raw).chars().take(120).collect();
     let mut message = format!(
-        "the record has {} fields, expected {width} as in the header on line {header_line} \
-         (the line reads \"{shown}\")",
+        "the record on line {line} has {} fields, expected {width} as in the header on \
+         line {header_line} (the line reads \"{shown}\")",
         record.len()
     );
     // A field spanning lines in a record of the wrong width is the mark of a stray quote.
