@@ -63,7 +63,11 @@ fn keys_after(text: &str, anchor: &str, parse: impl Fn(&str) -> String) -> Vec<S
         format!("zzz_unknown_key = 1\n{text}")
     } else if anchor.ends_with('}') {
         // An inline table: add the key inside the braces.
-        text.replacen(anchor, &format!("{}, zzz_unknown_key = 1 }}", &anchor[..anchor.len() - 2]), 1)
+        text.replacen(
+            anchor,
+            &format!("{}, zzz_unknown_key = 1 }}", &anchor[..anchor.len() - 2]),
+            1,
+        )
     } else {
         text.replacen(anchor, &format!("{anchor}\nzzz_unknown_key = 1"), 1)
     };
@@ -78,9 +82,19 @@ fn keys_after(text: &str, anchor: &str, parse: impl Fn(&str) -> String) -> Vec<S
 
 #[test]
 fn every_key_is_documented_with_an_example() {
-    let docs = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/RECIPES.md")).unwrap();
-    let recipe_err = |t: &str| Recipe::parse(Path::new("datasets/x/dataset.toml"), t).unwrap_err().to_string();
-    let catalog_err = |t: &str| CatalogConfig::parse(Path::new("catalog/catalog.toml"), t).unwrap_err().to_string();
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/RECIPES.md"))
+            .unwrap();
+    let recipe_err = |t: &str| {
+        Recipe::parse(Path::new("datasets/x/dataset.toml"), t)
+            .unwrap_err()
+            .to_string()
+    };
+    let catalog_err = |t: &str| {
+        CatalogConfig::parse(Path::new("catalog/catalog.toml"), t)
+            .unwrap_err()
+            .to_string()
+    };
     let mut checked = 0;
     for anchor in [
         "",
@@ -98,17 +112,31 @@ fn every_key_is_documented_with_an_example() {
         "contact_point = { name = \"n\", email = \"a@b.it\" }",
     ] {
         for key in keys_after(RECIPE, anchor, recipe_err) {
-            let documented = docs.contains(&format!("\n{key} =")) || docs.contains(&format!("{{ {key} =")) || docs.contains(&format!(", {key} =")) || docs.contains(&format!("[{key}]")) || docs.contains(&format!("[[{key}]]"));
-            assert!(documented, "recipe key `{key}` (after {anchor:?}) has no example in docs/RECIPES.md");
+            let documented = docs.contains(&format!("\n{key} ="))
+                || docs.contains(&format!("{{ {key} ="))
+                || docs.contains(&format!(", {key} ="))
+                || docs.contains(&format!("[{key}]"))
+                || docs.contains(&format!("[[{key}]]"));
+            assert!(
+                documented,
+                "recipe key `{key}` (after {anchor:?}) has no example in docs/RECIPES.md"
+            );
             checked += 1;
         }
     }
     for anchor in ["", "[catalog]", "[publisher]", "[contact_point]"] {
         for key in keys_after(CATALOG, anchor, catalog_err) {
-            let documented = docs.contains(&format!("\n{key} =")) || docs.contains(&format!("[{key}]"));
-            assert!(documented, "catalogue key `{key}` (after {anchor:?}) has no example in docs/RECIPES.md");
+            let documented =
+                docs.contains(&format!("\n{key} =")) || docs.contains(&format!("[{key}]"));
+            assert!(
+                documented,
+                "catalogue key `{key}` (after {anchor:?}) has no example in docs/RECIPES.md"
+            );
             checked += 1;
         }
     }
-    assert!(checked > 60, "only {checked} keys found: the key lists were not read");
+    assert!(
+        checked > 60,
+        "only {checked} keys found: the key lists were not read"
+    );
 }

@@ -36,7 +36,7 @@ mod kml;
 mod shapefile;
 mod xlsx;
 
-pub use self::shapefile::epsg_from_prj;
+pub use crate::geo::crs::epsg_from_prj;
 
 /// Source formats a recipe can name (`[source] format = "..."`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

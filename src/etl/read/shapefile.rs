@@ -19,6 +19,7 @@
 //! * Polylines come out as MultiLineString and Polygons as MultiPolygon, always;
 //! * sidecars are found case-insensitively (`ROADS.SHP` with `roads.dbf`).
 
+use crate::geo::crs::epsg_from_prj;
 use std::fs::File;
 use std::io::{BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
@@ -513,91 +514,6 @@ fn field_text(value: &FieldValue) -> Option<String> {
             ))
         }
     }
-}
-
-/// The EPSG code a `.prj` describes: its last `AUTHORITY["EPSG","n"]` (the one of the
-/// whole CRS, after those of its datum and units), else the name of the CRS in a local
-/// table of those common in Italian data (ESRI WKT carries no authority).
-pub fn epsg_from_prj(wkt: &str) -> Option<u32> {
-    let compact: String = wkt.chars().filter(|c| !c.is_whitespace()).collect();
-    let upper = compact.to_ascii_uppercase();
-    // In WKT1 the CRS's own AUTHORITY closes it; in WKT2 it is ID["EPSG",n].
-    for marker in ["AUTHORITY[\"EPSG\",", "ID[\"EPSG\","] {
-        if let Some(at) = upper.rfind(marker) {
-            let rest = &upper[at + marker.len()..];
-            let digits: String = rest
-                .trim_start_matches('"')
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect();
-            // Only the outermost: the authority must close the WKT.
-            let after = &rest[rest.find(']').unwrap_or(rest.len())..];
-            if after.trim_start_matches(']').is_empty()
-                && let Ok(code) = digits.parse()
-            {
-                return Some(code);
-            }
-        }
-    }
-    let name = crs_name(wkt)?;
-    let key: String = name
-        .to_ascii_uppercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect();
-    let key = key
-        .split('_')
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("_");
-    let table: &[(&str, u32)] = &[
-        ("MONTE_MARIO_ITALY_1", 3003),
-        ("MONTE_MARIO_ITALY_2", 3004),
-        ("MONTE_MARIO_ITALY_ZONE_1", 3003),
-        ("MONTE_MARIO_ITALY_ZONE_2", 3004),
-        ("MONTE_MARIO_ROME_ITALY_1", 3003),
-        ("MONTE_MARIO_ROME_ITALY_2", 3004),
-        ("RDN2008_UTM_ZONE_32N", 7791),
-        ("RDN2008_UTM_ZONE_33N", 7792),
-        ("RDN2008_UTM_32N", 7791),
-        ("RDN2008_UTM_33N", 7792),
-        ("ETRS_1989_UTM_ZONE_32N", 25832),
-        ("ETRS_1989_UTM_ZONE_33N", 25833),
-        ("ETRS89_UTM_ZONE_32N", 25832),
-        ("ETRS89_UTM_ZONE_33N", 25833),
-        ("WGS_1984_UTM_ZONE_32N", 32632),
-        ("WGS_1984_UTM_ZONE_33N", 32633),
-        ("GCS_WGS_1984", 4326),
-        ("WGS_1984_WEB_MERCATOR_AUXILIARY_SPHERE", 3857),
-    ];
-    if let Some((_, code)) = table.iter().find(|(n, _)| *n == key) {
-        return Some(*code);
-    }
-    match key.as_str() {
-        "WGS_84" | "WGS84" => Some(4326),
-        "WGS_1984_WEB_MERCATOR" | "WGS_84_PSEUDO_MERCATOR" => Some(3857),
-        "WGS_84_UTM_ZONE_32N" => Some(32632),
-        "WGS_84_UTM_ZONE_33N" => Some(32633),
-        _ => None,
-    }
-}
-
-/// The quoted name of the outermost `PROJCS[...]`/`GEOGCS[...]` (or WKT2 `PROJCRS`,
-/// `GEOGCRS`) of a WKT string.
-fn crs_name(wkt: &str) -> Option<&str> {
-    let t = wkt.trim_start();
-    let open = t.find('[')?;
-    let keyword = t[..open].trim().to_ascii_uppercase();
-    if !matches!(
-        keyword.as_str(),
-        "PROJCS" | "GEOGCS" | "PROJCRS" | "GEOGCRS" | "GEODCRS" | "PROJECTEDCRS"
-    ) {
-        return None;
-    }
-    let rest = &t[open + 1..];
-    let start = rest.find('"')? + 1;
-    let len = rest[start..].find('"')?;
-    Some(&rest[start..start + len])
 }
 
 #[cfg(test)]
