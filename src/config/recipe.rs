@@ -811,6 +811,14 @@ fn valid_column_name(name: &str) -> bool {
 pub fn normalise_name(header: &str) -> String {
     let mut out = String::with_capacity(header.len());
     for ch in header.trim().chars().flat_map(|c| c.to_lowercase()) {
+        if ch == '%' {
+            // "%_M" is a percentage: keep the meaning, not just the letter.
+            if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push_str("perc_");
+            continue;
+        }
         let ch = fold_accent(ch);
         if ch.is_ascii_alphanumeric() {
             out.push(ch);
@@ -875,6 +883,9 @@ mod tests {
             "codice_comune_formato_alfanumerico"
         );
         assert_eq!(normalise_name("2023"), "c_2023");
+        assert_eq!(normalise_name("%_M"), "perc_m");
+        assert_eq!(normalise_name("%_0/6"), "perc_0_6");
+        assert_eq!(normalise_name("Tasso %"), "tasso_perc");
     }
 
     #[test]

@@ -174,8 +174,16 @@ pub fn apply(
         let (field_type, mut fmt) = match spec.and_then(|s| s.field_type) {
             Some(t) => (t, None),
             None => {
-                let (t, f) = values::infer_type(non_null(), raw.decimal);
-                (t, f)
+                // A date format stated in the recipe wins over detection: "01/02/2023"
+                // is ambiguous, the recipe is not.
+                let stated = date_format.as_deref().filter(|f| {
+                    !present.is_empty()
+                        && present.iter().all(|v| values::parse_date(v, f).is_some())
+                });
+                match stated {
+                    Some(f) => (FieldType::Date, Some(leak_format(f))),
+                    None => values::infer_type(non_null(), raw.decimal),
+                }
             }
         };
         if field_type == FieldType::Date && fmt.is_none() {
