@@ -301,7 +301,12 @@ fn cmd_build(
             summary(&report);
             for o in &report.outcomes {
                 if let Status::Failed(e) = &o.status {
-                    eprintln!("warning: [{}] not published: {e}", o.id);
+                    let what = if o.outputs.is_empty() {
+                        "not published"
+                    } else {
+                        "failed; its previous version stays published"
+                    };
+                    eprintln!("warning: [{}] {what}: {e}", o.id);
                 }
             }
             Ok(report)

@@ -593,3 +593,43 @@ fn a_good_change_after_failures_publishes() {
     assert!(again.up_to_date);
     assert_eq!(again.generation.as_deref(), Some(second.as_str()));
 }
+
+#[test]
+fn keep_going_publishes_the_good_and_keeps_the_last_good_version_of_the_bad() {
+    let s = Site::new();
+    let first = s.layout().current_generation().unwrap().unwrap();
+    let old = s.layout().read_manifest(&first).unwrap();
+    // A second, good dataset, and the first one broken.
+    s.dataset("mense", GOOD_RECIPE, &[("scuole.csv", GOOD_CSV.as_bytes())]);
+    s.dataset(
+        "scuole",
+        GOOD_RECIPE,
+        &[("scuole.csv", b"CODICE;NOME\r\n\"LU001;x\r\n")],
+    );
+    let config = config::load_site(&s.root).unwrap();
+    let keep = BuildOptions {
+        jobs: 2,
+        keep_going: true,
+    };
+    let report = build::build(&config, &s.layout(), &keep, &Silent).unwrap();
+    let failed: Vec<&str> = report
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o.status, build::Status::Failed(_)))
+        .map(|o| o.id.as_str())
+        .collect();
+    assert_eq!(failed, ["scuole"]);
+    let new = s
+        .layout()
+        .read_manifest(report.generation.as_deref().unwrap())
+        .unwrap();
+    let ids: Vec<&str> = new.datasets.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["mense", "scuole"]);
+    // The broken dataset is served as it was, byte for byte.
+    assert_eq!(new.dataset("scuole"), old.dataset("scuole"));
+    for d in &new.dataset("scuole").unwrap().distributions {
+        let (sha, size) =
+            build::file_digest(&s.layout().generation_dir(&new.generation).join(&d.path)).unwrap();
+        assert_eq!((sha.as_str(), size), (d.sha256.as_str(), d.byte_size));
+    }
+}

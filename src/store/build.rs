@@ -377,7 +377,22 @@ pub fn build(
                             },
                             Some(ds),
                         ),
-                        Err(e) => (Status::Failed(e), None),
+                        Err(e) => {
+                            // With --keep-going, a failed dataset keeps serving its last
+                            // good version rather than vanishing from the catalogue.
+                            let kept = if opts.keep_going {
+                                keep_previous(
+                                    layout,
+                                    current.as_deref(),
+                                    previous.as_ref(),
+                                    &recipe.id,
+                                    &gen_tmp,
+                                )
+                            } else {
+                                None
+                            };
+                            (Status::Failed(e), kept)
+                        }
                     };
                     let out = DatasetOutcome {
                         id: recipe.id.clone(),
@@ -490,6 +505,25 @@ fn run_dataset(
         Err(e) => {
             let _ = fs::remove_dir_all(gen_tmp.join("datasets").join(&recipe.id));
             Err(e.to_string())
+        }
+    }
+}
+
+/// The served version of a dataset, linked into the new generation, if there is one.
+fn keep_previous(
+    layout: &SiteLayout,
+    current: Option<&str>,
+    previous: Option<&Manifest>,
+    id: &str,
+    gen_tmp: &Path,
+) -> Option<Dataset> {
+    let (cur, prev) = (current?, previous?);
+    let old = prev.dataset(id)?;
+    match reuse_one(layout, cur, old, gen_tmp) {
+        Ok(()) => Some(old.clone()),
+        Err(_) => {
+            let _ = fs::remove_dir_all(gen_tmp.join("datasets").join(id));
+            None
         }
     }
 }
