@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use portale::store::SiteLayout;
 use portale::store::build::file_digest;
