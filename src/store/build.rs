@@ -559,6 +559,11 @@ fn publish(
         f.sync_all().map_err(io_err(&current_tmp))?;
     }
     fs::rename(&current_tmp, layout.current_file()).map_err(io_err(&layout.current_file()))?;
+    // A copy of the served manifest at the top of the site, for people and tools that
+    // look there; the server itself reads the generation's own manifest.
+    let top_tmp = layout.root().join("manifest.json.tmp");
+    fs::write(&top_tmp, &bytes).map_err(io_err(&top_tmp))?;
+    fs::rename(&top_tmp, layout.root().join("manifest.json")).map_err(io_err(&top_tmp))?;
     sync_dir(layout.root()).map_err(io_err(layout.root()))?;
     Ok(())
 }
