@@ -223,27 +223,42 @@ fn build_one(
     fs::create_dir_all(&dir)
         .map_err(|e| EtlError::Other(format!("{}: cannot create: {e}", dir.display())))?;
     let base = recipe.output_name();
-    let mut distributions = Vec::new();
-    for f in formats {
+    // The formats are independent: write them side by side, one thread each.
+    let table = &processed.table;
+    let write_one = |f: OutputFormat| -> Result<Distribution, EtlError> {
         let file = format!("{base}.{}", f.extension());
         let path = dir.join(&file);
-        write_table(&processed.table, f, &path, &base)
+        write_table(table, f, &path, &base)
             .map_err(|e| EtlError::Other(format!("{}: {e}", recipe.path.display())))?;
         File::open(&path)
             .and_then(|fh| fh.sync_all())
             .map_err(|e| EtlError::Other(format!("{}: cannot sync: {e}", path.display())))?;
         let (sha256, byte_size) = file_digest(&path)
             .map_err(|e| EtlError::Other(format!("{}: cannot read back: {e}", path.display())))?;
-        distributions.push(Distribution {
+        Ok(Distribution {
             file: file.clone(),
             format: f.eu_format_code().to_string(),
             media_type: f.media_type().to_string(),
             byte_size,
             sha256,
-            rows: record_count(&processed.table, f),
+            rows: record_count(table, f),
             path: format!("{rel_dir}/{file}"),
-        });
-    }
+        })
+    };
+    let results: Vec<Result<Distribution, EtlError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = formats
+            .iter()
+            .map(|&f| scope.spawn(move || write_one(f)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(EtlError::Other("a writer thread panicked".into())))
+            })
+            .collect()
+    });
+    let distributions = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     sync_dir(&dir).map_err(|e| EtlError::Other(format!("{}: cannot sync: {e}", dir.display())))?;
     Ok(Dataset {
         id: recipe.id.clone(),
