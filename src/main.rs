@@ -237,10 +237,10 @@ fn outcome_line(o: &DatasetOutcome) -> String {
     }
 }
 
-fn summary(report: &BuildReport) {
+fn summary(report: &BuildReport, published: bool) {
     println!(
-        "\n{:<28} {:>8} {:>9} {:>8}  {}",
-        "dataset", "rows", "rejected", "time", "outputs"
+        "\n{:<28} {:>8} {:>9} {:>8}  outputs",
+        "dataset", "rows", "rejected", "time"
     );
     for o in &report.outcomes {
         let status = match o.status {
@@ -257,6 +257,9 @@ fn summary(report: &BuildReport) {
             o.outputs.join(" "),
             status
         );
+    }
+    if !published {
+        return;
     }
     match (&report.generation, report.up_to_date) {
         (Some(g), true) => println!(
@@ -298,10 +301,15 @@ fn cmd_build(
     };
     match result {
         Ok(report) => {
-            summary(&report);
+            summary(&report, true);
             for o in &report.outcomes {
                 if let Status::Failed(e) = &o.status {
-                    eprintln!("warning: [{}] not published: {e}", o.id);
+                    let what = if o.outputs.is_empty() {
+                        "not published"
+                    } else {
+                        "failed; its previous version stays published"
+                    };
+                    eprintln!("warning: [{}] {what}: {e}", o.id);
                 }
             }
             Ok(report)
@@ -312,7 +320,7 @@ fn cmd_build(
             total,
             details,
         }) => {
-            summary(&report);
+            summary(&report, false);
             anyhow::bail!(
                 "{failed} of {total} datasets failed; nothing was published and the served generation is unchanged:\n{details}"
             )

@@ -166,7 +166,7 @@ fn wrong_type_names_line() {
     let s = Site::new();
     s.dataset("scuole", &recipe_with("header_row = \"uno\"\n"), &[]);
     let m = s.fails();
-    assert_has(&m, &["dataset.toml", "line 11", "wrong type"]);
+    assert_has(&m, &["dataset.toml, line 10", "wrong type"]);
 }
 
 #[test]
@@ -305,7 +305,7 @@ fn windows_1252_declared_as_utf8_is_explained() {
         &[("scuole.csv", &csv)],
     );
     let m = s.fails();
-    assert_has(&m, &["scuole.csv", "line 2", "windows-1252"]);
+    assert_has(&m, &["scuole.csv, row 2", "encoding = \"windows-1252\""]);
 }
 
 #[test]
@@ -334,7 +334,7 @@ fn ragged_row_names_line_and_counts() {
     let csv = "CODICE;NOME;ALUNNI\r\nLU001;Primaria Capannori;120\r\nLU002;Infanzia Lammari\r\n";
     s.dataset("scuole", GOOD_RECIPE, &[("scuole.csv", csv.as_bytes())]);
     let m = s.fails();
-    assert_has(&m, &["scuole.csv", "line 3", "3", "2"]);
+    assert_has(&m, &["scuole.csv, row 3", "2 fields, expected 3"]);
 }
 
 #[test]
@@ -410,7 +410,7 @@ fn missing_column_suggests_the_near_one() {
     assert_has(
         &m,
         &[
-            "dataset.toml, line 13",
+            "dataset.toml, line 12",
             "column \"ALUNI\" is not in the source",
             "did you mean \"ALUNNI\"?",
         ],
@@ -502,7 +502,7 @@ fn unknown_output_format_suggests_nearest() {
     assert_has(
         &m,
         &[
-            "line 13",
+            "line 12",
             "unknown output format \"geoparket\"",
             "did you mean \"geoparquet\"?",
         ],
@@ -517,7 +517,7 @@ fn filter_on_unknown_column() {
     let m = s.fails();
     assert_has(
         &m,
-        &["line 13", "\"alunni_totali\"", "did you mean \"alunni\"?"],
+        &["line 12", "\"alunni_totali\"", "did you mean \"alunni\"?"],
     );
 }
 
@@ -592,4 +592,44 @@ fn a_good_change_after_failures_publishes() {
     let again = build::build(&config, &s.layout(), &opts(), &Silent).unwrap();
     assert!(again.up_to_date);
     assert_eq!(again.generation.as_deref(), Some(second.as_str()));
+}
+
+#[test]
+fn keep_going_publishes_the_good_and_keeps_the_last_good_version_of_the_bad() {
+    let s = Site::new();
+    let first = s.layout().current_generation().unwrap().unwrap();
+    let old = s.layout().read_manifest(&first).unwrap();
+    // A second, good dataset, and the first one broken.
+    s.dataset("mense", GOOD_RECIPE, &[("scuole.csv", GOOD_CSV.as_bytes())]);
+    s.dataset(
+        "scuole",
+        GOOD_RECIPE,
+        &[("scuole.csv", b"CODICE;NOME\r\n\"LU001;x\r\n")],
+    );
+    let config = config::load_site(&s.root).unwrap();
+    let keep = BuildOptions {
+        jobs: 2,
+        keep_going: true,
+    };
+    let report = build::build(&config, &s.layout(), &keep, &Silent).unwrap();
+    let failed: Vec<&str> = report
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o.status, build::Status::Failed(_)))
+        .map(|o| o.id.as_str())
+        .collect();
+    assert_eq!(failed, ["scuole"]);
+    let new = s
+        .layout()
+        .read_manifest(report.generation.as_deref().unwrap())
+        .unwrap();
+    let ids: Vec<&str> = new.datasets.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["mense", "scuole"]);
+    // The broken dataset is served as it was, byte for byte.
+    assert_eq!(new.dataset("scuole"), old.dataset("scuole"));
+    for d in &new.dataset("scuole").unwrap().distributions {
+        let (sha, size) =
+            build::file_digest(&s.layout().generation_dir(&new.generation).join(&d.path)).unwrap();
+        assert_eq!((sha.as_str(), size), (d.sha256.as_str(), d.byte_size));
+    }
 }

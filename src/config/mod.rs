@@ -90,23 +90,23 @@ pub fn parse_toml<T: serde::de::DeserializeOwned>(
 /// Rewrites serde's "unknown field `x`, expected one of `a`, `b`" into a suggestion.
 fn explain_toml_error(message: &str) -> String {
     let message = message.trim();
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        if let Some((unknown, tail)) = rest.split_once('`') {
-            let valid: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
-            let mut out = format!("unknown key `{unknown}`");
-            if let Some(near) = crate::vocab::nearest(unknown, valid.iter().copied()) {
-                out.push_str(&format!("; did you mean `{near}`?"));
-            }
-            if !valid.is_empty() {
-                out.push_str(&format!(" (valid keys here: {})", valid.join(", ")));
-            }
-            return out;
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((unknown, tail)) = rest.split_once('`')
+    {
+        let valid: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+        let mut out = format!("unknown key `{unknown}`");
+        if let Some(near) = crate::vocab::nearest(unknown, valid.iter().copied()) {
+            out.push_str(&format!("; did you mean `{near}`?"));
         }
+        if !valid.is_empty() {
+            out.push_str(&format!(" (valid keys here: {})", valid.join(", ")));
+        }
+        return out;
     }
-    if let Some(rest) = message.strip_prefix("missing field `") {
-        if let Some((field, _)) = rest.split_once('`') {
-            return format!("missing required key `{field}`");
-        }
+    if let Some(rest) = message.strip_prefix("missing field `")
+        && let Some((field, _)) = rest.split_once('`')
+    {
+        return format!("missing required key `{field}`");
     }
     message.replace("invalid type:", "wrong type:")
 }
@@ -150,11 +150,11 @@ pub fn load_site(root: &Path) -> Result<SiteConfig, ConfigErrors> {
                 }
                 match Recipe::load(&recipe_path) {
                     Ok(r) => {
-                        if let Some(cat) = &catalog {
-                            if let Err(e) = r.validate(cat) {
-                                errors.extend(e.0);
-                                continue;
-                            }
+                        if let Some(cat) = &catalog
+                            && let Err(e) = r.validate(cat)
+                        {
+                            errors.extend(e.0);
+                            continue;
                         }
                         recipes.push(r);
                     }

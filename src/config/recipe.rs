@@ -484,10 +484,10 @@ impl Recipe {
             msg.push_str(" (e.g. ANNUAL, MONTHLY, WEEKLY, DAILY, IRREG)");
             errors.push(self.error(d.frequency.span(), msg));
         }
-        if let Some(l) = &d.license {
-            if crate::vocab::license(l.get_ref()).is_none() {
-                errors.push(license_error(&self.path, self.line(l.span()), l.get_ref()));
-            }
+        if let Some(l) = &d.license
+            && crate::vocab::license(l.get_ref()).is_none()
+        {
+            errors.push(license_error(&self.path, self.line(l.span()), l.get_ref()));
         }
         if let Some(t) = &d.temporal {
             let t_ref = t.get_ref();
@@ -514,38 +514,38 @@ impl Recipe {
                 _ => {}
             }
         }
-        if let Some(i) = &d.issued {
-            if parse_iso_date(i.get_ref()).is_none() {
-                errors.push(self.error(
-                    i.span(),
-                    format!(
-                        "issued {:?} is not a date in the form YYYY-MM-DD",
-                        i.get_ref()
-                    ),
-                ));
-            }
+        if let Some(i) = &d.issued
+            && parse_iso_date(i.get_ref()).is_none()
+        {
+            errors.push(self.error(
+                i.span(),
+                format!(
+                    "issued {:?} is not a date in the form YYYY-MM-DD",
+                    i.get_ref()
+                ),
+            ));
         }
-        if let Some(r) = &d.rights_holder {
-            if !valid_ipa(&r.get_ref().ipa) {
-                errors.push(self.error(
-                    r.span(),
-                    format!(
-                        "rights_holder ipa {:?} is not an IPA code (e.g. \"c_b648\")",
-                        r.get_ref().ipa
-                    ),
-                ));
-            }
+        if let Some(r) = &d.rights_holder
+            && !valid_ipa(&r.get_ref().ipa)
+        {
+            errors.push(self.error(
+                r.span(),
+                format!(
+                    "rights_holder ipa {:?} is not an IPA code (e.g. \"c_b648\")",
+                    r.get_ref().ipa
+                ),
+            ));
         }
-        if let Some(c) = &d.contact_point {
-            if !valid_email(&c.get_ref().email) {
-                errors.push(self.error(
-                    c.span(),
-                    format!(
-                        "contact_point email {:?} is not an e-mail address",
-                        c.get_ref().email
-                    ),
-                ));
-            }
+        if let Some(c) = &d.contact_point
+            && !valid_email(&c.get_ref().email)
+        {
+            errors.push(self.error(
+                c.span(),
+                format!(
+                    "contact_point email {:?} is not an e-mail address",
+                    c.get_ref().email
+                ),
+            ));
         }
 
         // Source.
@@ -587,24 +587,25 @@ impl Recipe {
                 errors.push(self.error(e.span(), format!("encoding {:?} is not supported: use \"utf-8\" or \"windows-1252\" (also for latin1 / iso-8859-1)", e.get_ref())));
             }
         }
-        if let Some(dl) = &s.delimiter {
-            if delimiter_byte(dl.get_ref()).is_none() {
-                errors.push(self.error(
-                    dl.span(),
-                    format!(
-                        "delimiter {:?} must be one of \";\", \",\", \"|\" or \"\\t\"",
-                        dl.get_ref()
-                    ),
-                ));
-            }
+        if let Some(dl) = &s.delimiter
+            && delimiter_byte(dl.get_ref()).is_none()
+        {
+            errors.push(self.error(
+                dl.span(),
+                format!(
+                    "delimiter {:?} must be one of \";\", \",\", \"|\" or \"\\t\"",
+                    dl.get_ref()
+                ),
+            ));
         }
-        if let Some(dc) = &s.decimal {
-            if dc.get_ref() != "," && dc.get_ref() != "." {
-                errors.push(self.error(
-                    dc.span(),
-                    format!("decimal {:?} must be \",\" or \".\"", dc.get_ref()),
-                ));
-            }
+        if let Some(dc) = &s.decimal
+            && dc.get_ref() != ","
+            && dc.get_ref() != "."
+        {
+            errors.push(self.error(
+                dc.span(),
+                format!("decimal {:?} must be \",\" or \".\"", dc.get_ref()),
+            ));
         }
         if let Some(m) = &s.max_rejected {
             let v = *m.get_ref();
@@ -631,16 +632,16 @@ impl Recipe {
                 .as_ref()
                 .map(|n| n.get_ref().clone())
                 .unwrap_or_else(|| normalise_name(c.source.get_ref()));
-            if let Some(n) = &c.name {
-                if !valid_column_name(n.get_ref()) {
-                    errors.push(self.error(
-                        n.span(),
-                        format!(
-                            "column name {:?} must start with a letter and use only a-z, 0-9 and _",
-                            n.get_ref()
-                        ),
-                    ));
-                }
+            if let Some(n) = &c.name
+                && !valid_column_name(n.get_ref())
+            {
+                errors.push(self.error(
+                    n.span(),
+                    format!(
+                        "column name {:?} must start with a letter and use only a-z, 0-9 and _",
+                        n.get_ref()
+                    ),
+                ));
             }
             if !names.insert(name.clone()) {
                 errors.push(self.error(
@@ -692,12 +693,12 @@ impl Recipe {
             if xy && g.crs.is_none() {
                 errors.push(self.error(first_span.clone(), "[geometry] with x/y columns needs crs = <EPSG code> (e.g. 3003 for Gauss-Boaga zone 1)"));
             }
-            if let Some(crs) = &g.crs {
-                if crate::geo::crs::Crs::from_epsg(*crs.get_ref()).is_err() {
-                    errors.push(
-                        self.error(
-                            crs.span(),
-                            format!(
+            if let Some(crs) = &g.crs
+                && crate::geo::crs::Crs::from_epsg(*crs.get_ref()).is_err()
+            {
+                errors.push(self.error(
+                    crs.span(),
+                    format!(
                                 "EPSG:{} is not supported (supported: {})",
                                 crs.get_ref(),
                                 crate::geo::crs::Crs::supported()
@@ -706,9 +707,7 @@ impl Recipe {
                                     .collect::<Vec<_>>()
                                     .join(", ")
                             ),
-                        ),
-                    );
-                }
+                ));
             }
             if g.check_territory && catalog.catalog.territory_bbox.is_none() {
                 // Nothing to check against: fine, but say so once the build runs.
@@ -763,16 +762,17 @@ impl Recipe {
                         .push(self.error(formats.span(), "formats must list at least one format"));
                 }
             }
-            if let Some(n) = &o.name {
-                if !valid_id(n.get_ref()) && !valid_column_name(n.get_ref()) {
-                    errors.push(self.error(
-                        n.span(),
-                        format!(
-                            "output name {:?} must use only a-z, 0-9, - and _",
-                            n.get_ref()
-                        ),
-                    ));
-                }
+            if let Some(n) = &o.name
+                && !valid_id(n.get_ref())
+                && !valid_column_name(n.get_ref())
+            {
+                errors.push(self.error(
+                    n.span(),
+                    format!(
+                        "output name {:?} must use only a-z, 0-9, - and _",
+                        n.get_ref()
+                    ),
+                ));
             }
         }
 
@@ -811,6 +811,14 @@ fn valid_column_name(name: &str) -> bool {
 pub fn normalise_name(header: &str) -> String {
     let mut out = String::with_capacity(header.len());
     for ch in header.trim().chars().flat_map(|c| c.to_lowercase()) {
+        if ch == '%' {
+            // "%_M" is a percentage: keep the meaning, not just the letter.
+            if !out.is_empty() && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push_str("perc_");
+            continue;
+        }
         let ch = fold_accent(ch);
         if ch.is_ascii_alphanumeric() {
             out.push(ch);
@@ -875,6 +883,9 @@ mod tests {
             "codice_comune_formato_alfanumerico"
         );
         assert_eq!(normalise_name("2023"), "c_2023");
+        assert_eq!(normalise_name("%_M"), "perc_m");
+        assert_eq!(normalise_name("%_0/6"), "perc_0_6");
+        assert_eq!(normalise_name("Tasso %"), "tasso_perc");
     }
 
     #[test]

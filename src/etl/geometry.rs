@@ -224,7 +224,7 @@ pub fn build(
             }
         }
         Kind::File => {
-            let geoms = raw.geoms.as_ref().map(|g| g.as_slice()).unwrap_or(&[]);
+            let geoms = raw.geoms.as_deref().unwrap_or(&[]);
             for i in 0..height {
                 let g = geoms.get(i).cloned().flatten();
                 if g.is_none() {
@@ -249,19 +249,26 @@ pub fn build(
             out.push(None);
             continue;
         }
-        if epsg != 4326 {
-            if let Err(e) = crs.to_wgs84_geometry(&mut g) {
-                outcome.rejected += 1;
-                reject(
-                    errors,
-                    i,
-                    None,
-                    None,
-                    format!("cannot reproject from EPSG:{epsg}: {e}"),
-                );
-                out.push(None);
-                continue;
-            }
+        if epsg != 4326
+            && let Err(e) = crs.to_wgs84_geometry(&mut g)
+        {
+            outcome.rejected += 1;
+            reject(
+                errors,
+                i,
+                None,
+                None,
+                format!("cannot reproject from EPSG:{epsg}: {e}"),
+            );
+            out.push(None);
+            continue;
+        }
+        let (g, homogenised) = homogenise(g);
+        if homogenised {
+            *outcome
+                .repairs
+                .entry("made a multi-part geometry of a collection of one kind".to_string())
+                .or_default() += 1;
         }
         match check_and_repair(g, territory_rect.as_ref()) {
             Ok(repaired) => {
@@ -288,4 +295,44 @@ pub fn build(
     }
     outcome.geoms = Some(out);
     Ok(outcome)
+}
+
+/// A collection holding parts of one kind (KML's MultiGeometry of lines, say) becomes the
+/// matching multi geometry, which every output format and map client understands.
+/// Returns the geometry and whether it changed.
+pub fn homogenise(g: Geometry<f64>) -> (Geometry<f64>, bool) {
+    use geo_types::{MultiLineString, MultiPoint, MultiPolygon};
+    let Geometry::GeometryCollection(gc) = g else {
+        return (g, false);
+    };
+    let mut points = Vec::new();
+    let mut lines = Vec::new();
+    let mut polys = Vec::new();
+    let mut other = false;
+    for part in &gc.0 {
+        match part {
+            Geometry::Point(p) => points.push(*p),
+            Geometry::MultiPoint(mp) => points.extend(mp.0.iter().copied()),
+            Geometry::LineString(l) => lines.push(l.clone()),
+            Geometry::MultiLineString(ml) => lines.extend(ml.0.iter().cloned()),
+            Geometry::Polygon(p) => polys.push(p.clone()),
+            Geometry::MultiPolygon(mp) => polys.extend(mp.0.iter().cloned()),
+            _ => other = true,
+        }
+    }
+    let kinds = [!points.is_empty(), !lines.is_empty(), !polys.is_empty()]
+        .iter()
+        .filter(|k| **k)
+        .count();
+    if other || kinds != 1 {
+        return (Geometry::GeometryCollection(gc), false);
+    }
+    let out = if !points.is_empty() {
+        Geometry::MultiPoint(MultiPoint(points))
+    } else if !lines.is_empty() {
+        Geometry::MultiLineString(MultiLineString(lines))
+    } else {
+        Geometry::MultiPolygon(MultiPolygon(polys))
+    };
+    (out, true)
 }

@@ -243,6 +243,18 @@ pub fn process(
         });
     }
 
+    // Personal columns, recorded before transforms (aggregation drops them from the plan).
+    let personal: Vec<(String, String)> = typed
+        .columns
+        .iter()
+        .filter(|c| c.personal)
+        .map(|c| {
+            (
+                c.name.clone(),
+                c.source.clone().unwrap_or_else(|| c.name.clone()),
+            )
+        })
+        .collect();
     let mut w = Working {
         df: typed.df,
         geoms: geo.geoms,
@@ -259,14 +271,13 @@ pub fn process(
 
     // Personal data never leaves the ETL.
     let mut personal_dropped = Vec::new();
-    for c in w.columns.iter().filter(|c| c.personal) {
-        if w.df.get_column_index(&c.name).is_some() {
-            w.df = w
-                .df
-                .drop(&c.name)
-                .map_err(|e| EtlError::Other(format!("internal: cannot drop {}: {e}", c.name)))?;
+    for (name, source) in &personal {
+        if w.df.get_column_index(name).is_some() {
+            w.df =
+                w.df.drop(name)
+                    .map_err(|e| EtlError::Other(format!("internal: cannot drop {name}: {e}")))?;
         }
-        personal_dropped.push(c.source.clone().unwrap_or_else(|| c.name.clone()));
+        personal_dropped.push(source.clone());
     }
     w.columns.retain(|c| !c.personal);
     if w.df.height() == 0 {

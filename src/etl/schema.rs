@@ -33,11 +33,11 @@ impl RowErrors {
 
     /// Records the first reason a row is rejected.
     pub fn reject(&mut self, index: usize, rejection: Rejection) {
-        if let Some(slot) = self.rejected.get_mut(index) {
-            if !*slot {
-                *slot = true;
-                self.list.push((index, rejection));
-            }
+        if let Some(slot) = self.rejected.get_mut(index)
+            && !*slot
+        {
+            *slot = true;
+            self.list.push((index, rejection));
         }
     }
 
@@ -174,8 +174,16 @@ pub fn apply(
         let (field_type, mut fmt) = match spec.and_then(|s| s.field_type) {
             Some(t) => (t, None),
             None => {
-                let (t, f) = values::infer_type(non_null(), raw.decimal);
-                (t, f)
+                // A date format stated in the recipe wins over detection: "01/02/2023"
+                // is ambiguous, the recipe is not.
+                let stated = date_format.as_deref().filter(|f| {
+                    !present.is_empty()
+                        && present.iter().all(|v| values::parse_date(v, f).is_some())
+                });
+                match stated {
+                    Some(f) => (FieldType::Date, Some(leak_format(f))),
+                    None => values::infer_type(non_null(), raw.decimal),
+                }
             }
         };
         if field_type == FieldType::Date && fmt.is_none() {
@@ -187,10 +195,11 @@ pub fn apply(
         if field_type == FieldType::Datetime && fmt.is_none() {
             fmt = values::detect_datetime_format(non_null().take(2000)).map(|(f, _)| f);
         }
-        if matches!(field_type, FieldType::Date | FieldType::Datetime) && date_format.is_none() {
-            if let Some(f) = fmt {
-                detected.push((format!("date format of {source:?}"), human_format(f)));
-            }
+        if matches!(field_type, FieldType::Date | FieldType::Datetime)
+            && date_format.is_none()
+            && let Some(f) = fmt
+        {
+            detected.push((format!("date format of {source:?}"), human_format(f)));
         }
 
         let ctx = CellCtx {
@@ -471,50 +480,50 @@ fn check_constraints(
     if let Some(allowed) = &spec.values {
         let set: HashSet<&str> = allowed.iter().map(|s| s.as_str()).collect();
         for i in 0..height {
-            if let Some(v) = raw_at(i) {
-                if !set.contains(v.as_str()) {
-                    errors.reject(
+            if let Some(v) = raw_at(i)
+                && !set.contains(v.as_str())
+            {
+                errors.reject(
+                    i,
+                    ctx.rejection(
                         i,
-                        ctx.rejection(
-                            i,
-                            Some(&v),
-                            format!("not one of the allowed values ({})", allowed.join(", ")),
-                        ),
-                    );
-                }
+                        Some(&v),
+                        format!("not one of the allowed values ({})", allowed.join(", ")),
+                    ),
+                );
             }
         }
     }
     if spec.min.is_some() || spec.max.is_some() {
         let lo = spec.min.as_ref().and_then(|v| bound(v, field_type));
         let hi = spec.max.as_ref().and_then(|v| bound(v, field_type));
-        if let Ok(phys) = series.to_physical_repr().cast(&DataType::Float64) {
-            if let Ok(ca) = phys.f64() {
-                for (i, v) in ca.iter().enumerate() {
-                    let Some(v) = v else { continue };
-                    let low = lo.is_some_and(|l| v < l);
-                    let high = hi.is_some_and(|h| v > h);
-                    if low || high {
-                        let range = format!(
-                            "{} to {}",
-                            spec.min
-                                .as_ref()
-                                .map(|m| m.to_string())
-                                .unwrap_or("-∞".into()),
-                            spec.max
-                                .as_ref()
-                                .map(|m| m.to_string())
-                                .unwrap_or("+∞".into())
-                        );
-                        errors.reject(
+        if let Ok(phys) = series.to_physical_repr().cast(&DataType::Float64)
+            && let Ok(ca) = phys.f64()
+        {
+            for (i, v) in ca.iter().enumerate() {
+                let Some(v) = v else { continue };
+                let low = lo.is_some_and(|l| v < l);
+                let high = hi.is_some_and(|h| v > h);
+                if low || high {
+                    let range = format!(
+                        "{} to {}",
+                        spec.min
+                            .as_ref()
+                            .map(|m| m.to_string())
+                            .unwrap_or("-∞".into()),
+                        spec.max
+                            .as_ref()
+                            .map(|m| m.to_string())
+                            .unwrap_or("+∞".into())
+                    );
+                    errors.reject(
+                        i,
+                        ctx.rejection(
                             i,
-                            ctx.rejection(
-                                i,
-                                raw_at(i).as_deref(),
-                                format!("outside the allowed range {range}"),
-                            ),
-                        );
-                    }
+                            raw_at(i).as_deref(),
+                            format!("outside the allowed range {range}"),
+                        ),
+                    );
                 }
             }
         }

@@ -199,8 +199,7 @@ pub fn detect_datetime_format<'a>(
 /// digit string too long to be a quantity (tax numbers, phone numbers).
 fn looks_like_code(s: &str) -> bool {
     let body = s.trim();
-    (body.len() > 1 && body.starts_with('0') && body.as_bytes()[1].is_ascii_digit())
-        || (digits(body) && body.len() > 15)
+    digits(body) && ((body.len() > 1 && body.starts_with('0')) || body.len() > 15)
 }
 
 /// Infers the type of a column from all its non-missing values.
@@ -246,15 +245,15 @@ pub fn infer_type<'a>(
         return (FieldType::Number, None);
     }
     let total = values.clone().count();
-    if let Some((fmt, n)) = detect_date_format(values.clone()) {
-        if n == total {
-            return (FieldType::Date, Some(fmt));
-        }
+    if let Some((fmt, n)) = detect_date_format(values.clone())
+        && n == total
+    {
+        return (FieldType::Date, Some(fmt));
     }
-    if let Some((fmt, n)) = detect_datetime_format(values) {
-        if n == total {
-            return (FieldType::Datetime, Some(fmt));
-        }
+    if let Some((fmt, n)) = detect_datetime_format(values)
+        && n == total
+    {
+        return (FieldType::Datetime, Some(fmt));
     }
     (FieldType::String, None)
 }

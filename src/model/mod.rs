@@ -197,12 +197,14 @@ pub struct Detected {
 pub struct Distribution {
     /// File name under `datasets/{id}/files/`.
     pub file: String,
-    /// Format code as in the EU file-type vocabulary (`CSV`, `JSON`, `GEOJSON`, `PARQUET`, `FGB`, `GPKG`).
+    /// Format code as in the EU file-type vocabulary (`CSV`, `JSON`, `GEOJSON`, `GPKG`; `BIN` for
+    /// GeoParquet and FlatGeobuf, which the vocabulary lacks: `media_type` tells them apart).
     pub format: String,
     pub media_type: String,
     pub byte_size: u64,
     /// Lowercase hex SHA-256 of the file.
     pub sha256: String,
+    /// Records in the file (FlatGeobuf leaves out rows without a geometry).
     pub rows: u64,
     /// Path of the file relative to the generation directory.
     pub path: String,

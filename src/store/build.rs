@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use super::SiteLayout;
 use crate::config::{Recipe, SiteConfig};
 use crate::etl::pipeline::{self, EtlError, Stage};
-use crate::etl::write::{OutputFormat, write_table};
+use crate::etl::write::{OutputFormat, record_count, write_table};
 use crate::model::{Dataset, Distribution, MANIFEST_VERSION, Manifest};
 
 /// How many old generations are kept besides the served one, for in-flight downloads.
@@ -223,27 +223,42 @@ fn build_one(
     fs::create_dir_all(&dir)
         .map_err(|e| EtlError::Other(format!("{}: cannot create: {e}", dir.display())))?;
     let base = recipe.output_name();
-    let mut distributions = Vec::new();
-    for f in formats {
+    // The formats are independent: write them side by side, one thread each.
+    let table = &processed.table;
+    let write_one = |f: OutputFormat| -> Result<Distribution, EtlError> {
         let file = format!("{base}.{}", f.extension());
         let path = dir.join(&file);
-        write_table(&processed.table, f, &path, &base)
+        write_table(table, f, &path, &base)
             .map_err(|e| EtlError::Other(format!("{}: {e}", recipe.path.display())))?;
         File::open(&path)
             .and_then(|fh| fh.sync_all())
             .map_err(|e| EtlError::Other(format!("{}: cannot sync: {e}", path.display())))?;
         let (sha256, byte_size) = file_digest(&path)
             .map_err(|e| EtlError::Other(format!("{}: cannot read back: {e}", path.display())))?;
-        distributions.push(Distribution {
+        Ok(Distribution {
             file: file.clone(),
             format: f.eu_format_code().to_string(),
             media_type: f.media_type().to_string(),
             byte_size,
             sha256,
-            rows: processed.table.len() as u64,
+            rows: record_count(table, f),
             path: format!("{rel_dir}/{file}"),
-        });
-    }
+        })
+    };
+    let results: Vec<Result<Distribution, EtlError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = formats
+            .iter()
+            .map(|&f| scope.spawn(move || write_one(f)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(EtlError::Other("a writer thread panicked".into())))
+            })
+            .collect()
+    });
+    let distributions = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     sync_dir(&dir).map_err(|e| EtlError::Other(format!("{}: cannot sync: {e}", dir.display())))?;
     Ok(Dataset {
         id: recipe.id.clone(),
@@ -344,9 +359,7 @@ pub fn build(
     let generation = new_generation_name();
     let gen_tmp = tmp.join(&generation);
     fs::create_dir_all(&gen_tmp).map_err(io_err(&gen_tmp))?;
-    let built_at = chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%S%.6f")
-        .to_string();
+    let built_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
 
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, DatasetOutcome, Option<Dataset>)>> = Mutex::new(Vec::new());
@@ -379,7 +392,22 @@ pub fn build(
                             },
                             Some(ds),
                         ),
-                        Err(e) => (Status::Failed(e), None),
+                        Err(e) => {
+                            // With --keep-going, a failed dataset keeps serving its last
+                            // good version rather than vanishing from the catalogue.
+                            let kept = if opts.keep_going {
+                                keep_previous(
+                                    layout,
+                                    current.as_deref(),
+                                    previous.as_ref(),
+                                    &recipe.id,
+                                    &gen_tmp,
+                                )
+                            } else {
+                                None
+                            };
+                            (Status::Failed(e), kept)
+                        }
                     };
                     let out = DatasetOutcome {
                         id: recipe.id.clone(),
@@ -434,19 +462,18 @@ pub fn build(
 
     let datasets: Vec<Dataset> = results.into_iter().filter_map(|r| r.2).collect();
     let all_reused = outcomes.iter().all(|o| matches!(o.status, Status::Reused));
-    if let Some(prev) = &previous {
-        if all_reused
-            && prev.datasets.len() == datasets.len()
-            && prev.catalog == config.catalog.catalog
-        {
-            let _ = fs::remove_dir_all(&gen_tmp);
-            return Ok(BuildReport {
-                generation: current,
-                up_to_date: true,
-                outcomes,
-                elapsed: started.elapsed(),
-            });
-        }
+    if let Some(prev) = &previous
+        && all_reused
+        && prev.datasets.len() == datasets.len()
+        && prev.catalog == config.catalog.catalog
+    {
+        let _ = fs::remove_dir_all(&gen_tmp);
+        return Ok(BuildReport {
+            generation: current,
+            up_to_date: true,
+            outcomes,
+            elapsed: started.elapsed(),
+        });
     }
 
     let manifest = Manifest {
@@ -479,20 +506,39 @@ fn run_dataset(
     progress: &dyn Progress,
 ) -> Result<(Dataset, bool), String> {
     let hash = input_hash(config, recipe).map_err(|e| e.to_string())?;
-    if let (Some(cur), Some(prev)) = (current, previous) {
-        if let Some(old) = prev.dataset(&recipe.id).filter(|d| d.input_hash == hash) {
-            if reuse_one(layout, cur, old, gen_tmp).is_ok() {
-                return Ok((old.clone(), true));
-            }
-            // The old files are damaged or gone: rebuild from the sources.
-            let _ = fs::remove_dir_all(gen_tmp.join("datasets").join(&recipe.id));
+    if let (Some(cur), Some(prev)) = (current, previous)
+        && let Some(old) = prev.dataset(&recipe.id).filter(|d| d.input_hash == hash)
+    {
+        if reuse_one(layout, cur, old, gen_tmp).is_ok() {
+            return Ok((old.clone(), true));
         }
+        // The old files are damaged or gone: rebuild from the sources.
+        let _ = fs::remove_dir_all(gen_tmp.join("datasets").join(&recipe.id));
     }
     match build_one(config, recipe, gen_tmp, built_at, hash, progress) {
         Ok(ds) => Ok((ds, false)),
         Err(e) => {
             let _ = fs::remove_dir_all(gen_tmp.join("datasets").join(&recipe.id));
             Err(e.to_string())
+        }
+    }
+}
+
+/// The served version of a dataset, linked into the new generation, if there is one.
+fn keep_previous(
+    layout: &SiteLayout,
+    current: Option<&str>,
+    previous: Option<&Manifest>,
+    id: &str,
+    gen_tmp: &Path,
+) -> Option<Dataset> {
+    let (cur, prev) = (current?, previous?);
+    let old = prev.dataset(id)?;
+    match reuse_one(layout, cur, old, gen_tmp) {
+        Ok(()) => Some(old.clone()),
+        Err(_) => {
+            let _ = fs::remove_dir_all(gen_tmp.join("datasets").join(id));
+            None
         }
     }
 }
@@ -528,6 +574,11 @@ fn publish(
         f.sync_all().map_err(io_err(&current_tmp))?;
     }
     fs::rename(&current_tmp, layout.current_file()).map_err(io_err(&layout.current_file()))?;
+    // A copy of the served manifest at the top of the site, for people and tools that
+    // look there; the server itself reads the generation's own manifest.
+    let top_tmp = layout.root().join("manifest.json.tmp");
+    fs::write(&top_tmp, &bytes).map_err(io_err(&top_tmp))?;
+    fs::rename(&top_tmp, layout.root().join("manifest.json")).map_err(io_err(&top_tmp))?;
     sync_dir(layout.root()).map_err(io_err(layout.root()))?;
     Ok(())
 }

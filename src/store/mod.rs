@@ -3,6 +3,7 @@
 //! ```text
 //! site/
 //!   CURRENT                      name of the generation being served (replaced by rename)
+//!   manifest.json                a copy of the served generation's manifest (convenience)
 //!   generations/<gen>/manifest.json
 //!   generations/<gen>/datasets/<id>/<file>     published files, listed in the manifest
 //!   tmp/                         generations being built (never served)
