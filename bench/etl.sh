@@ -124,7 +124,8 @@ cat "$CSV" > /dev/null
 
 # --- ogr2ogr ---------------------------------------------------------------------------
 # GDAL 3.6's CSV driver detects the ";" separator, and with ";" it reads "1625432,18" as
-# 1625432.18 in the X/Y columns, so coordinates need no help. It does not transcode, and
+# 1625432.18 in the X/Y columns (which it keeps as real fields, published as Portale
+# publishes them: the recipe lists them), so coordinates need no help. It does not transcode, and
 # it cannot read "1.234,50" or dd/mm/yyyy as numbers or dates, nor keep "046007" a string
 # under AUTODETECT_TYPE (it becomes 46007): the SQLite dialect fixes the types, as a GDAL
 # user would, to publish what Portale publishes.
@@ -132,11 +133,12 @@ GDAL_HAS_PARQUET=0
 if ogrinfo --formats | grep -q '^ *Parquet '; then GDAL_HAS_PARQUET=1; fi
 rm -rf "$GDAL_DIR"
 mkdir -p "$GDAL_DIR/equivalent" "$GDAL_DIR/plain"
-OPEN=(-oo X_POSSIBLE_NAMES=COORD_X -oo Y_POSSIBLE_NAMES=COORD_Y -oo KEEP_GEOM_COLUMNS=NO)
+OPEN=(-oo X_POSSIBLE_NAMES=COORD_X -oo Y_POSSIBLE_NAMES=COORD_Y)
 REPROJECT=(-s_srs EPSG:3003 -t_srs EPSG:4326)
 SQL="SELECT CAST(ID AS INTEGER) AS id, CODICE AS codice, DENOMINAZIONE AS denominazione, \
 FRAZIONE AS frazione, substr(DATA, 7, 4) || '-' || substr(DATA, 4, 2) || '-' || substr(DATA, 1, 2) AS data, \
-CAST(REPLACE(REPLACE(IMPORTO, '.', ''), ',', '.') AS REAL) AS importo, GEOMETRY FROM bench"
+CAST(REPLACE(REPLACE(IMPORTO, '.', ''), ',', '.') AS REAL) AS importo, \
+COORD_X AS coord_x, COORD_Y AS coord_y, GEOMETRY FROM bench"
 UTF8=$GDAL_DIR/bench.csv
 
 measure gdal-iconv iconv -f WINDOWS-1252 -t UTF-8 -o "$UTF8" "$CSV"
