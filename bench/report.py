@@ -161,7 +161,7 @@ def report(args):
     lines = []
     add = lines.append
     add(f"<!-- bench:etl date={today} n={args.n} -->")
-    add(f"## {today}: ETL, {args.n:,} rows" + (" (ogr2ogr side only)" if args.gdal_only else ""))
+    add(f"### {today}: ETL, {args.n:,} rows" + (" (ogr2ogr side only)" if args.gdal_only else ""))
     add("")
     add(f"Machine: {machine(args)}.")
     add("")
