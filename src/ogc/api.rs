@@ -214,18 +214,16 @@ impl Param {
     }
 
     fn openapi(self) -> Json {
-        let mut p = json!({
+        // `style: form, explode: false`, as the OpenAPI fragments of OGC 17-069r4 give them.
+        json!({
             "name": self.name(),
             "in": "query",
             "required": false,
             "description": self.description(),
             "schema": self.schema(),
-        });
-        if self == Param::Bbox {
-            p["style"] = json!("form");
-            p["explode"] = json!(false);
-        }
-        p
+            "style": "form",
+            "explode": false,
+        })
     }
 }
 
@@ -416,6 +414,8 @@ fn operation(r: &Route, d: Option<&Dataset>) -> Json {
                     f.description.as_deref().unwrap_or("")
                 ).trim_end().to_string(),
                 "schema": field_schema(f.field_type),
+                "style": "form",
+                "explode": false,
             }));
         }
     }
