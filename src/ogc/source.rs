@@ -20,6 +20,10 @@
 //!   crate, which stops at end of file.
 //! * Rows without a geometry are not in the file (the writer leaves them out), so fids have
 //!   gaps; a fid that is not there is a 404, not an error.
+//! * `FgbReader::select_bbox` (flatgeobuf 6.0.1) walks the tree with the crate's default
+//!   node size (16), not the header's: right for the files Portale writes, wrong for a
+//!   FlatGeobuf written with another node size. The fid index reads the tree with the
+//!   header's node size.
 //! * Dates are stored as ISO text; the manifest's field types say which columns are dates
 //!   and which datetimes ([`super::value`]).
 
