@@ -15,6 +15,7 @@ pub mod config;
 pub mod etl;
 pub mod geo;
 pub mod model;
+pub mod ogc;
 pub mod server;
 pub mod store;
 pub mod vocab;

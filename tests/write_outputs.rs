@@ -684,6 +684,7 @@ fn fgb_points_are_indexed_and_typed() {
     assert_eq!(
         fgb.columns,
         [
+            "fid",
             "nome",
             "codice",
             "alunni",
@@ -706,10 +707,14 @@ fn fgb_points_are_indexed_and_typed() {
         &Geometry::Point(Point::new(10.6012345, 43.7934567))
     );
     assert_eq!(props["codice"], "55012");
+    // fid is the row number in the table (1-based), whatever the Hilbert order.
+    assert_eq!(props["fid"], "2");
+    assert_eq!(by_name("Scuola \"Carducci\", plesso nord").1["fid"], "1");
     assert!(!props.contains_key("alunni"), "null is absent");
     assert_eq!(props["attiva"], "false");
     let (_, props) = by_name("à è ì ò ù");
     assert_eq!(props["alunni"], "-5");
+    assert_eq!(props["fid"], "3");
     assert_eq!(props["data"], "1999-12-31");
     assert!(!props.contains_key("attiva"));
 
@@ -783,6 +788,31 @@ fn record_count_matches_what_readers_see() {
         read_geojson(&path).features.len() as u64
     );
     assert_eq!(record_count(&tabular(), OutputFormat::Csv), 5);
+}
+
+#[test]
+fn fgb_fid_column_is_renamed_when_the_table_has_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut table = layer(points());
+    table
+        .df
+        .with_column(Column::new("fid".into(), [7i64, 8, 9, 10]))
+        .unwrap();
+    let path = write(&table, OutputFormat::Fgb, dir.path(), "punti");
+    let fgb = read_fgb(&path);
+    assert_eq!(fgb.columns[0], "fid_1");
+    assert!(fgb.columns.contains(&"fid".to_string()));
+    let mut file = BufReader::new(File::open(&path).unwrap());
+    let reader = FgbReader::open(&mut file).unwrap();
+    let first = reader.header().columns().unwrap().get(0);
+    assert!(first.primary_key() && first.unique() && !first.nullable());
+    // Row 2 (1-based) holds the table's own fid 8.
+    let row2 = fgb
+        .features
+        .iter()
+        .find(|(_, p)| p["fid_1"] == "2")
+        .unwrap();
+    assert_eq!(row2.1["fid"], "8");
 }
 
 #[test]
@@ -1147,7 +1177,7 @@ fn empty_tables_are_written_by_every_format() {
     let path = write(&table, OutputFormat::Fgb, dir.path(), "vuoto");
     let fgb = read_fgb(&path);
     assert_eq!(fgb.count, 0);
-    assert_eq!(fgb.columns.len(), 7);
+    assert_eq!(fgb.columns.len(), 8, "fid and the 7 columns");
 
     let path = write(&table, OutputFormat::Gpkg, dir.path(), "vuoto");
     let db = rusqlite::Connection::open(&path).unwrap();

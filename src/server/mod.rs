@@ -25,6 +25,7 @@
 //! | `GET/HEAD /datasets.json`, `/datasets/{id}.json` | [`datasets`] |
 //! | `GET/HEAD /datasets/{id}/files/{file}` | [`files`] |
 //! | `GET/HEAD /-/health` | [`health`] |
+//! | `GET/HEAD /ogc`, `/ogc/...` (OGC API – Features) | [`ogc`] |
 //!
 //! Every response, errors included, carries `X-Portale-Generation`: the generation that
 //! answered it. A request pins one generation when it starts ([`pin_generation`]) and
@@ -41,6 +42,7 @@ pub mod datasets;
 pub mod error;
 pub mod files;
 pub mod health;
+pub mod ogc;
 pub mod state;
 pub mod urls;
 
@@ -72,6 +74,7 @@ pub fn app(state: AppState) -> Router {
         .route("/datasets/{file}", get(datasets::one))
         .route("/datasets/{id}/files/{file}", get(files::download))
         .route("/-/health", get(health::health))
+        .merge(ogc::routes())
         // Must come after the routes: it applies to the routes already added.
         .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::not_found)

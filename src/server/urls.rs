@@ -47,6 +47,17 @@ impl Urls {
     pub fn file(&self, id: &str, file: &str) -> String {
         format!("{}/datasets/{id}/files/{file}", self.base)
     }
+
+    /// `/ogc{path}`, OGC API – Features: `path` is `""` for the landing page, otherwise it
+    /// starts with `/` (`/collections/{id}/items`).
+    pub fn ogc(&self, path: &str) -> String {
+        format!("{}/ogc{path}", self.base)
+    }
+
+    /// `/tiles/{id}.json`, a layer's TileJSON.
+    pub fn tilejson(&self, id: &str) -> String {
+        format!("{}/tiles/{id}.json", self.base)
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,12 @@
 //!   parts data"). The other formats keep those rows; the FlatGeobuf feature count is
 //!   the number of rows with a geometry.
 //! * Features are reordered along the Hilbert curve of the index: row order is not
-//!   preserved, and there is no fid column (GDAL numbers features in file order).
+//!   preserved. The first column, `fid` (`Long`, flagged `primary_key` and `unique`), holds
+//!   the row number (1-based, the `id` of the same row in the GeoJSON download and the
+//!   GeoPackage `fid`), so that a feature keeps one id across formats and the OGC API can
+//!   name it. GDAL still numbers features in file order and shows `fid` as a plain field.
+//!   When the table has a column called `fid` already, ours is `fid_1` (then `fid_2`, ...),
+//!   like the GeoPackage writer: readers find it as the first column with `primary_key`.
 //! * An empty layer is written without the index (GDAL refuses a zero-item R-tree), and
 //!   its header envelope is the crate's empty extent `[inf, inf, -inf, -inf]`.
 
@@ -32,7 +37,7 @@ use geo::BoundingRect;
 use geozero::{ColumnValue, FeatureProcessor, GeozeroGeometry, PropertyProcessor};
 
 use super::WriteError;
-use super::cells::{Cell, Columns, IsoDate, IsoDatetime, Kind};
+use super::cells::{Cell, Columns, IsoDate, IsoDatetime, Kind, unique_name};
 use super::geometry::{GeomType, PreparedGeoms, promoted};
 
 pub(crate) fn write(
@@ -58,6 +63,12 @@ pub(crate) fn write(
     };
     let mut fgb = FgbWriter::create_with_options(layer_name, fgb_type(layer_type), options)
         .map_err(|e| WriteError::encode(path, "creating the FlatGeobuf writer", e))?;
+    let fid = unique_name("fid", columns.names());
+    fgb.add_column(&fid, ColumnType::Long, |_, args| {
+        args.nullable = false;
+        args.unique = true;
+        args.primary_key = true;
+    });
     for col in &columns.cols {
         fgb.add_column(col.name, column_type(col.kind()), |_, args| {
             args.nullable = true;
@@ -73,6 +84,8 @@ pub(crate) fn write(
             |e| WriteError::encode(path, format!("row {}: encoding the feature", row + 1), e);
         promoted(geom, layer_type)
             .process_geom(&mut fgb)
+            .map_err(feature_error)?;
+        fgb.property(0, &fid, &ColumnValue::Long(row as i64 + 1))
             .map_err(feature_error)?;
         for (i, col) in columns.cols.iter().enumerate() {
             text.clear();
@@ -92,7 +105,8 @@ pub(crate) fn write(
                     ColumnValue::DateTime(&text)
                 }
             };
-            fgb.property(i, col.name, &value).map_err(feature_error)?;
+            fgb.property(i + 1, col.name, &value)
+                .map_err(feature_error)?;
         }
         fgb.feature_end(row as u64).map_err(feature_error)?;
     }
