@@ -17,6 +17,7 @@ pub mod geo;
 pub mod model;
 pub mod server;
 pub mod store;
+pub mod tiles;
 pub mod vocab;
 
 /// Program version, part of every dataset's build cache key.
