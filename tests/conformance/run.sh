@@ -4,7 +4,9 @@
 #   - GDAL's ogrinfo on every GeoJSON, FlatGeobuf and GeoPackage file (and over HTTP
 #     with /vsicurl/, which needs working Range requests);
 #   - pyarrow on every GeoParquet file;
-#   - an HTTP client on the JSON API and the downloads (ETag, Range, checksums).
+#   - an HTTP client on the JSON API and the downloads (ETag, Range, checksums);
+#   - mapbox-vector-tile, pmtiles and jsonschema on the map layers (tiles, archives,
+#     TileJSON 3.0.0, styles).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET="${CARGO_TARGET_DIR:-target}"
@@ -38,4 +40,5 @@ url=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -n 1 || true)
 [ -n "$url" ] || { cat "$work/serve.log"; echo "server did not start"; exit 1; }
 echo "server at $url"
 python3 tests/conformance/check_http.py "$url" "$work/site/generations/$gen/manifest.json"
+python3 tests/conformance/check_tiles.py "$url" "$work/site/generations/$gen/manifest.json"
 echo "conformance: ok"
