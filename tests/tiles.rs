@@ -507,6 +507,15 @@ fn one_point_is_in_exactly_one_tile_per_zoom() {
     let layers = &archive.metadata["vector_layers"];
     assert_eq!(layers[0]["id"], "municipio");
     assert_eq!(layers[0]["maxzoom"], 12);
+    let md = &archive.metadata;
+    assert_eq!(
+        md["bounds"],
+        serde_json::json!([10.5731, 43.8416, 10.5731, 43.8416])
+    );
+    assert_eq!(md["center"][0], 10.5731);
+    // PMTiles v3 header: bounds as 10⁷-scaled integers at bytes 102..118.
+    let i32_at = |o: usize| i32::from_le_bytes(archive.header[o..o + 4].try_into().unwrap());
+    assert_eq!((i32_at(102), i32_at(106)), (105_731_000, 438_416_000));
     assert_eq!(layers[0]["fields"]["piani"], "Number");
     assert_eq!(layers[0]["fields"]["aperto"], "Boolean");
     assert_eq!(layers[0]["fields"]["denominazione"], "String");

@@ -11,7 +11,9 @@
 //! Answers for a tile URL:
 //!
 //! * the tile exists: 200, `application/vnd.mapbox-vector-tile`, the stored gzip bytes with
-//!   `Content-Encoding: gzip` when `Accept-Encoding` allows gzip, else decompressed;
+//!   `Content-Encoding: gzip` when `Accept-Encoding` allows gzip, else decompressed (also
+//!   without the header: RFC 9110 would allow gzip then, but `curl` and scripts expect the
+//!   bytes of the media type);
 //!   `Vary: Accept-Encoding`; a strong `ETag` per encoding; `If-None-Match` → 304;
 //! * no tile but the tile lies inside the layer's bounds and zooms: 204 (empty, cacheable);
 //! * anything else (zoom beyond the range, outside the bounds, malformed): 404.

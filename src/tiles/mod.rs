@@ -17,8 +17,8 @@
 //! dates as ISO 8601 strings; nulls left out), feature ids `row + 1`. Web Mercator, XYZ
 //! scheme, zooms from 0 (or the recipe's `min_zoom`) to a maximum guessed from the data
 //! (or the recipe's `max_zoom`). The archive stores gzipped tiles, identical tiles once,
-//! and metadata with `vector_layers`, name, description and attribution; the header holds
-//! bounds, centre and zooms. How the pyramid is made is documented in `tiler.rs`.
+//! and metadata with `vector_layers`, name, description, attribution, bounds, centre and
+//! zooms (the last three also in the header, where PMTiles readers look first). How the pyramid is made is documented in `tiler.rs`.
 //!
 //! Module map: [`mercator`] (projection, tile math), `clip.rs` (cutting shapes to tiles),
 //! `encode.rs` (quantisation, winding, MVT encoding), `tiler.rs` (zooms, simplification,
@@ -259,6 +259,10 @@ pub fn write_pmtiles(
         "type": "overlay",
         "format": "pbf",
         "generator": format!("portale {}", crate::VERSION),
+        "bounds": bounds,
+        "center": center,
+        "minzoom": min_zoom,
+        "maxzoom": max_zoom,
         "vector_layers": [{
             "id": opts.layer,
             "description": opts.description,

@@ -224,7 +224,12 @@ impl Layer {
         zoom.clamp(i32::from(MIN_GUESSED_MAX_ZOOM), i32::from(MAX_ZOOM)) as u8
     }
 
-    /// Tiles zooms `min..=max`, handing each zoom's tiles to `sink` in order.
+    /// Tiles zooms `min..=max`, handing each zoom's tiles to `sink` in ascending order.
+    ///
+    /// Zooms are made from the maximum down, each simplified from the one above, so only
+    /// two zooms' geometries are alive at once; the encoded tiles are kept until the end
+    /// (they are what the archive will hold) and handed over from the minimum up, the
+    /// order of PMTiles tile ids.
     pub fn tile(
         &self,
         min: u8,
@@ -232,71 +237,66 @@ impl Layer {
         threads: usize,
         mut sink: impl FnMut(u8, ZoomTiles) -> Result<(), TileError>,
     ) -> Result<(), TileError> {
-        let started = Instant::now();
-        let per_zoom = self.simplified(min, max, threads)?;
-        tracing::debug!(layer = %self.name, elapsed = ?started.elapsed(), "simplified");
         let point_min_zoom = self.point_min_zooms(min, max);
-        for z in min..=max {
-            let geoms = per_zoom
-                .get(usize::from(z - min))
-                .ok_or_else(|| TileError::Internal(format!("no geometries for zoom {z}")))?;
-            let tiles = self.tile_zoom(z, max, geoms, &point_min_zoom, threads)?;
+        let mut done: Vec<(u8, ZoomTiles)> = Vec::with_capacity(usize::from(max - min) + 1);
+        let mut level: Vec<Vec<Shape>> = Vec::new();
+        for z in (min..=max).rev() {
+            let started = Instant::now();
+            let previous = (z < max).then_some(level.as_slice());
+            level = self.simplified(previous, z, max, threads)?;
+            let simplified = started.elapsed();
+            let tiles = self.tile_zoom(z, max, &level, &point_min_zoom, threads)?;
+            tracing::debug!(
+                layer = %self.name,
+                zoom = z,
+                tiles = tiles.tiles.len(),
+                ?simplified,
+                elapsed = ?started.elapsed(),
+                "zoom tiled"
+            );
+            done.push((z, tiles));
+        }
+        for (z, tiles) in done.into_iter().rev() {
             sink(z, tiles)?;
         }
         Ok(())
     }
 
-    /// Each feature's shapes in tile units of every zoom `min..=max` (index `z - min`),
-    /// simplified; empty for tiny polygons, which are never clipped.
+    /// Each feature's shapes in tile units of zoom `z`, simplified from `previous` (the
+    /// shapes of zoom `z + 1`) or, at the maximum zoom, from the projected geometry;
+    /// empty for tiny polygons, which are never clipped.
     fn simplified(
         &self,
-        min: u8,
+        previous: Option<&[Vec<Shape>]>,
+        z: u8,
         max: u8,
         threads: usize,
-    ) -> Result<Vec<Vec<Vec<Shape>>>, TileError> {
-        let n = self.features.len();
-        let chunks = chunk_ranges(n, threads);
-        let mut levels: Vec<Vec<Vec<Shape>>> = Vec::with_capacity(usize::from(max - min) + 1);
+    ) -> Result<Vec<Vec<Shape>>, TileError> {
+        let chunks = chunk_ranges(self.features.len(), threads);
         let scale = units_per_world(max);
-        let first = parallel(chunks.len(), threads, |i| {
-            let range = chunks[i].clone();
-            self.features[range]
-                .iter()
-                .map(|f| {
-                    if self.is_tiny(f, max, max) {
-                        Vec::new()
-                    } else {
-                        f.shapes
+        let parts = parallel(chunks.len(), threads, |i| {
+            chunks[i]
+                .clone()
+                .map(|k| {
+                    let f = &self.features[k];
+                    if self.is_tiny(f, z, max) {
+                        return Vec::new();
+                    }
+                    match previous {
+                        Some(previous) => previous[k]
+                            .iter()
+                            .map(|s| simplify(&scaled(s, 0.5)))
+                            .collect(),
+                        None => f
+                            .shapes
                             .iter()
                             .map(|s| simplify(&scaled(s, scale)))
-                            .collect()
+                            .collect(),
                     }
                 })
                 .collect::<Vec<_>>()
         })?;
-        levels.push(first.into_iter().flatten().collect());
-        for z in (min..max).rev() {
-            let Some(previous) = levels.last() else { break };
-            let next = parallel(chunks.len(), threads, |i| {
-                let range = chunks[i].clone();
-                range
-                    .map(|k| {
-                        let f = &self.features[k];
-                        if self.is_tiny(f, z, max) {
-                            Vec::new()
-                        } else {
-                            previous[k]
-                                .iter()
-                                .map(|s| simplify(&scaled(s, 0.5)))
-                                .collect()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-            })?;
-            levels.push(next.into_iter().flatten().collect());
-        }
-        levels.reverse();
-        Ok(levels)
+        Ok(parts.into_iter().flatten().collect())
     }
 
     /// Whether a polygon feature is drawn as part of the tiny-polygon account at zoom `z`.
