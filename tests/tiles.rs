@@ -657,3 +657,19 @@ fn zoom_range_is_checked() {
         "{err}"
     );
 }
+
+#[test]
+fn layer_without_any_geometry_gets_an_empty_archive() {
+    let table = layer_table(vec![None, None]);
+    let (report, dir) = tile_it(&table, "vuoto", 0, 12);
+    assert_eq!(report.tile_count, 0);
+    let archive = read_archive(
+        &dir.path().join("t.pmtiles"),
+        [10.0, 43.0, 11.0, 44.0],
+        0,
+        3,
+    );
+    assert!(archive.tiles.is_empty());
+    assert_eq!(&archive.header[..8], b"PMTiles\x03");
+    assert_eq!(u64_at(&archive.header, 72), 0);
+}
