@@ -18,6 +18,7 @@ pub mod model;
 pub mod ogc;
 pub mod server;
 pub mod store;
+pub mod tiles;
 pub mod vocab;
 
 /// Program version, part of every dataset's build cache key.

@@ -633,3 +633,19 @@ fn keep_going_publishes_the_good_and_keeps_the_last_good_version_of_the_bad() {
         assert_eq!((sha.as_str(), size), (d.sha256.as_str(), d.byte_size));
     }
 }
+
+#[test]
+fn tile_zooms_out_of_range_are_refused() {
+    let s = Site::new();
+    let r = recipe_with("\n[tiles]\nmin_zoom = 9\nmax_zoom = 17\n");
+    s.dataset("scuole", &r, &[]);
+    let m = s.fails();
+    assert_has(
+        &m,
+        &["line 13", "zoom 17 is beyond the highest tile zoom, 16"],
+    );
+    let r = recipe_with("\n[tiles]\nmin_zoom = 9\nmax_zoom = 4\n");
+    s.dataset("scuole", &r, &[]);
+    let m = s.fails();
+    assert_has(&m, &["line 12", "min_zoom 9 is greater than max_zoom 4"]);
+}

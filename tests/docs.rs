@@ -40,6 +40,8 @@ fn = "year"
 group_by = ["a"]
 
 [output]
+
+[tiles]
 "#;
 
 const CATALOG: &str = r#"[catalog]
@@ -107,6 +109,7 @@ fn every_key_is_documented_with_an_example() {
         "[[derive]]",
         "[aggregate]",
         "[output]",
+        "[tiles]",
         "temporal = { start = \"2024-01-01\" }",
         "rights_holder = { name = \"n\", ipa = \"c_b648\" }",
         "contact_point = { name = \"n\", email = \"a@b.it\" }",

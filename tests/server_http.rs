@@ -181,6 +181,7 @@ fn write_generation(site: &Path, name: &str, built_at: &str, specs: &[DatasetSpe
             },
             modified: built_at.into(),
             input_hash: "0".repeat(64),
+            tiles: None,
         });
     }
     let manifest = Manifest {

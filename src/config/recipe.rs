@@ -40,6 +40,8 @@ pub struct RecipeFile {
     pub aggregate: Option<AggregateSpec>,
     #[serde(default)]
     pub output: Option<OutputSpec>,
+    #[serde(default)]
+    pub tiles: Option<TilesSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -243,6 +245,16 @@ pub struct OutputSpec {
     pub name: Option<Spanned<String>>,
 }
 
+/// `[tiles]`: the zoom range of a layer's vector tiles (ignored for tables).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TilesSpec {
+    #[serde(default)]
+    pub min_zoom: Option<Spanned<u8>>,
+    #[serde(default)]
+    pub max_zoom: Option<Spanned<u8>>,
+}
+
 /// A parsed recipe, with its file and text kept for located error messages.
 #[derive(Debug, Clone)]
 pub struct Recipe {
@@ -357,6 +369,16 @@ impl Recipe {
             .and_then(|o| o.name.as_ref())
             .map(|n| n.get_ref().clone())
             .unwrap_or_else(|| self.id.clone())
+    }
+
+    /// The tile zoom range stated in `[tiles]`: `(min_zoom, max_zoom)`, `None` where the
+    /// tiler decides.
+    pub fn tile_zooms(&self) -> (Option<u8>, Option<u8>) {
+        let t = self.file.tiles.as_ref();
+        (
+            t.and_then(|t| t.min_zoom.as_ref()).map(|z| *z.get_ref()),
+            t.and_then(|t| t.max_zoom.as_ref()).map(|z| *z.get_ref()),
+        )
     }
 
     /// The output formats stated in the recipe, or `None` for the defaults.
@@ -771,6 +793,34 @@ impl Recipe {
                     format!(
                         "output name {:?} must use only a-z, 0-9, - and _",
                         n.get_ref()
+                    ),
+                ));
+            }
+        }
+
+        // Tiles.
+        if let Some(t) = &f.tiles {
+            let max = crate::tiles::MAX_ZOOM;
+            for z in [&t.min_zoom, &t.max_zoom].into_iter().flatten() {
+                if *z.get_ref() > max {
+                    errors.push(self.error(
+                        z.span(),
+                        format!(
+                            "zoom {} is beyond the highest tile zoom, {max}",
+                            z.get_ref()
+                        ),
+                    ));
+                }
+            }
+            if let (Some(min), Some(max)) = (&t.min_zoom, &t.max_zoom)
+                && min.get_ref() > max.get_ref()
+            {
+                errors.push(self.error(
+                    min.span(),
+                    format!(
+                        "min_zoom {} is greater than max_zoom {}",
+                        min.get_ref(),
+                        max.get_ref()
                     ),
                 ));
             }

@@ -254,6 +254,50 @@ pub struct Dataset {
     pub modified: String,
     /// Hash of the dataset's inputs (sources, recipe, program version): the build cache key.
     pub input_hash: String,
+    /// The layer's vector tiles (absent for tables).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiles: Option<TileSet>,
+}
+
+/// A layer's vector tiles: one PMTiles v3 archive of gzipped MVT tiles, XYZ scheme.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TileSet {
+    /// File name of the archive.
+    pub file: String,
+    /// Path of the archive relative to the generation directory.
+    pub path: String,
+    pub byte_size: u64,
+    /// Lowercase hex SHA-256 of the archive.
+    pub sha256: String,
+    /// Name of the MVT layer inside the tiles (the dataset id).
+    pub layer: String,
+    pub min_zoom: u8,
+    pub max_zoom: u8,
+    /// WGS84 `[west, south, east, north]` of the features.
+    pub bounds: [f64; 4],
+    /// `[longitude, latitude, zoom]` to open a map on.
+    pub center: [f64; 3],
+    /// Tiles with at least one feature.
+    pub tile_count: u64,
+    /// Distinct tile contents (identical tiles are stored once).
+    pub tile_contents: u64,
+    /// Size of the largest tile before compression, in bytes.
+    pub largest_tile_bytes: u64,
+    /// What the tiler left out, zoom by zoom.
+    pub dropped: Vec<ZoomDrops>,
+}
+
+/// What the tiler left out at one zoom (counts of features; the size cap counts a
+/// feature once per tile it was dropped from).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoomDrops {
+    pub zoom: u8,
+    /// Points hidden by point thinning (below the maximum zoom only).
+    pub thinned_points: u64,
+    /// Polygons too small to draw, accounted for as tiny squares.
+    pub tiny_polygons: u64,
+    /// Features dropped to keep tiles under 500 KB.
+    pub size_cap: u64,
 }
 
 /// `site/<generation>/manifest.json`: every file a generation serves.

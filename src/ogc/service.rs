@@ -165,10 +165,7 @@ impl OgcService {
                     temporal: d.fields.iter().position(|f| {
                         matches!(f.field_type, FieldType::Date | FieldType::Datetime)
                     }),
-                    tiles: d
-                        .distributions
-                        .iter()
-                        .any(|x| x.media_type == "application/vnd.pmtiles"),
+                    tiles: d.tiles.is_some(),
                     dataset: d.clone(),
                 })
             })

@@ -54,12 +54,44 @@ pub async fn download(
             "dataset {id:?} has no file {file:?}"
         )));
     };
-    serve_file(&generation, distribution, &method, &headers).await
+    serve_file(
+        &generation,
+        ServedFile::from(distribution),
+        &method,
+        &headers,
+    )
+    .await
 }
 
-async fn serve_file(
+/// A file of a generation, as the manifest describes it: what [`serve_file`] needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ServedFile<'a> {
+    /// File name, for `Content-Disposition`.
+    pub name: &'a str,
+    /// Path relative to the generation directory (checked at load time).
+    pub path: &'a str,
+    pub byte_size: u64,
+    pub sha256: &'a str,
+    pub media_type: &'a str,
+}
+
+impl<'a> From<&'a Distribution> for ServedFile<'a> {
+    fn from(d: &'a Distribution) -> ServedFile<'a> {
+        ServedFile {
+            name: &d.file,
+            path: &d.path,
+            byte_size: d.byte_size,
+            sha256: &d.sha256,
+            media_type: &d.media_type,
+        }
+    }
+}
+
+/// Serves a file listed in the manifest with validators, conditional requests and single
+/// byte ranges (see the module documentation).
+pub(crate) async fn serve_file(
     generation: &Arc<Generation>,
-    distribution: &Distribution,
+    distribution: ServedFile<'_>,
     method: &Method,
     request: &HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -76,7 +108,7 @@ async fn serve_file(
     );
     headers.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
 
-    if not_modified(request, &distribution.sha256, generation.built_at()) {
+    if not_modified(request, distribution.sha256, generation.built_at()) {
         // Without it axum would add `Content-Length: 0`, which RFC 9110 §8.6 forbids on a
         // 304 unless it equals the length a 200 would have.
         headers.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
@@ -85,15 +117,15 @@ async fn serve_file(
 
     headers.insert(
         header::CONTENT_TYPE,
-        header_value(&content_type(&distribution.media_type))?,
+        header_value(&content_type(distribution.media_type))?,
     );
     headers.insert(
         header::CONTENT_DISPOSITION,
-        header_value(&format!("attachment; filename=\"{}\"", distribution.file))?,
+        header_value(&format!("attachment; filename=\"{}\"", distribution.name))?,
     );
 
     let range = if method == Method::GET
-        && if_range_matches(request, &distribution.sha256, generation.built_at())
+        && if_range_matches(request, distribution.sha256, generation.built_at())
     {
         match request
             .get(header::RANGE)
@@ -123,7 +155,7 @@ async fn serve_file(
         return Ok((status, headers).into_response());
     }
 
-    let path = generation.file_path(distribution);
+    let path = generation.dir().join(distribution.path);
     let mut file = tokio::fs::File::open(&path)
         .await
         .map_err(|e| ApiError::internal(format!("opening {}: {e}", path.display())))?;
@@ -217,6 +249,16 @@ fn parse_etag_list(value: &str) -> Option<Vec<EntityTag<'_>>> {
         rest = &quoted[end + 1..];
     }
     Some(tags)
+}
+
+/// Whether an `If-None-Match` header matches the entity tag `opaque` (weak comparison);
+/// `None` when the request has no usable `If-None-Match`.
+pub(crate) fn if_none_match(request: &HeaderMap, opaque: &str) -> Option<bool> {
+    let value = request.get(header::IF_NONE_MATCH)?.to_str().ok()?;
+    Some(match parse_etag_list(value) {
+        None => true,
+        Some(tags) => tags.iter().any(|t| t.opaque == opaque),
+    })
 }
 
 /// Whether a GET/HEAD can be answered with 304 Not Modified.

@@ -26,6 +26,7 @@
 //! | `GET/HEAD /datasets/{id}/files/{file}` | [`files`] |
 //! | `GET/HEAD /-/health` | [`health`] |
 //! | `GET/HEAD /ogc`, `/ogc/...` (OGC API – Features) | [`ogc`] |
+//! | `GET/HEAD /tiles/{layer}/{z}/{x}/{y}.mvt`, `/tiles/{layer}.json`, `/tiles/{layer}.pmtiles`, `/styles/{layer}.json` | [`tiles`] |
 //!
 //! Every response, errors included, carries `X-Portale-Generation`: the generation that
 //! answered it. A request pins one generation when it starts ([`pin_generation`]) and
@@ -44,6 +45,7 @@ pub mod files;
 pub mod health;
 pub mod ogc;
 pub mod state;
+pub mod tiles;
 pub mod urls;
 
 use std::convert::Infallible;
@@ -75,6 +77,9 @@ pub fn app(state: AppState) -> Router {
         .route("/datasets/{id}/files/{file}", get(files::download))
         .route("/-/health", get(health::health))
         .merge(ogc::routes())
+        .route("/tiles/{file}", get(tiles::layer_file))
+        .route("/tiles/{layer}/{z}/{x}/{y}", get(tiles::tile))
+        .route("/styles/{file}", get(tiles::style))
         // Must come after the routes: it applies to the routes already added.
         .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::not_found)

@@ -27,6 +27,7 @@ use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
 
 use super::error::ServerError;
+use super::tiles::TileReaders;
 use super::urls::Urls;
 use crate::model::{Dataset, Distribution, MANIFEST_VERSION, Manifest};
 use crate::store::{SiteLayout, is_generation_name};
@@ -39,6 +40,8 @@ pub struct Generation {
     manifest: Manifest,
     built_at: DateTime<Utc>,
     urls: Urls,
+    /// The layers' tile archives, opened on first use.
+    tile_readers: TileReaders,
 }
 
 impl Generation {
@@ -93,6 +96,7 @@ impl Generation {
             manifest,
             built_at,
             urls,
+            tile_readers: TileReaders::default(),
         })
     }
 
@@ -119,6 +123,11 @@ impl Generation {
     /// The URL builder for this generation's catalogue base URL.
     pub fn urls(&self) -> &Urls {
         &self.urls
+    }
+
+    /// The tile archives of this generation's layers (opened lazily, closed with it).
+    pub fn tile_readers(&self) -> &TileReaders {
+        &self.tile_readers
     }
 
     /// The datasets, sorted by id.
@@ -184,6 +193,28 @@ fn check_datasets(datasets: &[Dataset]) -> Result<(), String> {
             return Err(format!("dataset id {id:?} appears twice"));
         }
         let mut files = HashSet::new();
+        if let Some(t) = &dataset.tiles {
+            if !is_safe_file_name(&t.file) || !is_relative_inside(&t.path) {
+                return Err(format!(
+                    "dataset {id:?}: tile archive {:?} at {:?} is not a safe file name inside \
+                     the generation directory",
+                    t.file, t.path
+                ));
+            }
+            if !is_sha256_hex(&t.sha256) {
+                return Err(format!(
+                    "dataset {id:?}, tile archive: sha256 {:?} is not 64 lowercase hex digits",
+                    t.sha256
+                ));
+            }
+            if t.min_zoom > t.max_zoom || t.max_zoom > crate::tiles::MAX_ZOOM {
+                return Err(format!(
+                    "dataset {id:?}, tile archive: zooms {}..={} are not a valid range",
+                    t.min_zoom, t.max_zoom
+                ));
+            }
+            files.insert(t.file.as_str());
+        }
         for d in &dataset.distributions {
             let file = &d.file;
             if !is_safe_file_name(file) {

@@ -54,9 +54,24 @@ impl Urls {
         format!("{}/ogc{path}", self.base)
     }
 
-    /// `/tiles/{id}.json`, a layer's TileJSON.
-    pub fn tilejson(&self, id: &str) -> String {
-        format!("{}/tiles/{id}.json", self.base)
+    /// `/tiles/{layer}/{z}/{x}/{y}.mvt`, the vector-tile URL template (braces kept).
+    pub fn tile_template(&self, layer: &str) -> String {
+        format!("{}/tiles/{layer}/{{z}}/{{x}}/{{y}}.mvt", self.base)
+    }
+
+    /// `/tiles/{layer}.json`, a layer's TileJSON.
+    pub fn tilejson(&self, layer: &str) -> String {
+        format!("{}/tiles/{layer}.json", self.base)
+    }
+
+    /// `/tiles/{layer}.pmtiles`, a layer's PMTiles archive.
+    pub fn pmtiles(&self, layer: &str) -> String {
+        format!("{}/tiles/{layer}.pmtiles", self.base)
+    }
+
+    /// `/styles/{layer}.json`, a layer's MapLibre style.
+    pub fn style(&self, layer: &str) -> String {
+        format!("{}/styles/{layer}.json", self.base)
     }
 }
 
@@ -88,6 +103,14 @@ mod tests {
         assert_eq!(
             urls.datasets_json(),
             "https://comune.example.it/opendata/datasets.json"
+        );
+        assert_eq!(
+            urls.tile_template("scuole"),
+            "https://comune.example.it/opendata/tiles/scuole/{z}/{x}/{y}.mvt"
+        );
+        assert_eq!(
+            urls.style("scuole"),
+            "https://comune.example.it/opendata/styles/scuole.json"
         );
     }
 }

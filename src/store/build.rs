@@ -20,7 +20,8 @@ use super::SiteLayout;
 use crate::config::{Recipe, SiteConfig};
 use crate::etl::pipeline::{self, EtlError, Stage};
 use crate::etl::write::{OutputFormat, record_count, write_table};
-use crate::model::{Dataset, Distribution, MANIFEST_VERSION, Manifest};
+use crate::model::{Dataset, Distribution, MANIFEST_VERSION, Manifest, TileSet};
+use crate::tiles::{self, TilingOptions, write_pmtiles};
 
 /// How many old generations are kept besides the served one, for in-flight downloads.
 pub const KEEP_OLD_GENERATIONS: usize = 2;
@@ -245,24 +246,73 @@ fn build_one(
             path: format!("{rel_dir}/{file}"),
         })
     };
-    let results: Vec<Result<Distribution, EtlError>> = std::thread::scope(|scope| {
+    // A layer's tiles are made beside the formats, by the tiler's own threads.
+    let meta = recipe.meta(&config.catalog);
+    let tile_one = || -> Result<TileSet, EtlError> {
+        let file = format!("{base}.pmtiles");
+        let path = dir.join(&file);
+        let (min_zoom, max_zoom) = recipe.tile_zooms();
+        let opts = TilingOptions {
+            layer: recipe.id.clone(),
+            min_zoom,
+            max_zoom,
+            name: meta.title.clone(),
+            description: meta.description.clone(),
+            attribution: tiles::attribution(&meta),
+            threads: 0,
+        };
+        let report = write_pmtiles(table, &opts, &path)
+            .map_err(|e| EtlError::Other(format!("{}: {e}", recipe.path.display())))?;
+        File::open(&path)
+            .and_then(|fh| fh.sync_all())
+            .map_err(|e| EtlError::Other(format!("{}: cannot sync: {e}", path.display())))?;
+        let (sha256, byte_size) = file_digest(&path)
+            .map_err(|e| EtlError::Other(format!("{}: cannot read back: {e}", path.display())))?;
+        Ok(TileSet {
+            file: file.clone(),
+            path: format!("{rel_dir}/{file}"),
+            byte_size,
+            sha256,
+            layer: recipe.id.clone(),
+            min_zoom: report.min_zoom,
+            max_zoom: report.max_zoom,
+            bounds: report.bounds,
+            center: report.center,
+            tile_count: report.tile_count,
+            tile_contents: report.tile_contents,
+            largest_tile_bytes: report.largest_tile_bytes,
+            dropped: report.dropped,
+        })
+    };
+    type Written = (
+        Vec<Result<Distribution, EtlError>>,
+        Option<Result<TileSet, EtlError>>,
+    );
+    let (results, tiles): Written = std::thread::scope(|scope| {
+        let tiler = table.geoms.is_some().then(|| scope.spawn(tile_one));
         let handles: Vec<_> = formats
             .iter()
             .map(|&f| scope.spawn(move || write_one(f)))
             .collect();
-        handles
+        let results = handles
             .into_iter()
             .map(|h| {
                 h.join()
                     .unwrap_or_else(|_| Err(EtlError::Other("a writer thread panicked".into())))
             })
-            .collect()
+            .collect();
+        let tiles = tiler.map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(EtlError::Other("the tiler thread panicked".into())))
+        });
+        (results, tiles)
     });
     let distributions = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let tiles = tiles.transpose()?;
     sync_dir(&dir).map_err(|e| EtlError::Other(format!("{}: cannot sync: {e}", dir.display())))?;
     Ok(Dataset {
         id: recipe.id.clone(),
-        meta: recipe.meta(&config.catalog),
+        meta,
         fields: processed.fields,
         rows: processed.table.len() as u64,
         extent: processed.extent,
@@ -271,23 +321,29 @@ fn build_one(
         quality: processed.quality,
         modified: modified.to_string(),
         input_hash: hash,
+        tiles,
     })
 }
 
 /// Links (or copies) a dataset's files from the served generation into the new one.
 fn reuse_one(layout: &SiteLayout, old_gen: &str, old: &Dataset, gen_dir: &Path) -> io::Result<()> {
-    for d in &old.distributions {
-        let from = layout.generation_dir(old_gen).join(&d.path);
-        let to = gen_dir.join(&d.path);
+    let files = old
+        .distributions
+        .iter()
+        .map(|d| (&d.path, d.byte_size))
+        .chain(old.tiles.iter().map(|t| (&t.path, t.byte_size)));
+    for (path, byte_size) in files {
+        let from = layout.generation_dir(old_gen).join(path);
+        let to = gen_dir.join(path);
         let meta = fs::metadata(&from)?;
-        if meta.len() != d.byte_size {
+        if meta.len() != byte_size {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!(
                     "{} has {} bytes, the manifest says {}",
                     from.display(),
                     meta.len(),
-                    d.byte_size
+                    byte_size
                 ),
             ));
         }
@@ -417,7 +473,13 @@ pub fn build(
                         elapsed: t0.elapsed(),
                         outputs: ds
                             .as_ref()
-                            .map(|d| d.distributions.iter().map(|x| x.file.clone()).collect())
+                            .map(|d| {
+                                d.distributions
+                                    .iter()
+                                    .map(|x| x.file.clone())
+                                    .chain(d.tiles.iter().map(|t| t.file.clone()))
+                                    .collect()
+                            })
                             .unwrap_or_default(),
                     };
                     progress.finished(&out);
@@ -507,7 +569,10 @@ fn run_dataset(
 ) -> Result<(Dataset, bool), String> {
     let hash = input_hash(config, recipe).map_err(|e| e.to_string())?;
     if let (Some(cur), Some(prev)) = (current, previous)
-        && let Some(old) = prev.dataset(&recipe.id).filter(|d| d.input_hash == hash)
+        // A layer built before tiles existed is rebuilt to get them.
+        && let Some(old) = prev
+            .dataset(&recipe.id)
+            .filter(|d| d.input_hash == hash && (d.layer.is_none() || d.tiles.is_some()))
     {
         if reuse_one(layout, cur, old, gen_tmp).is_ok() {
             return Ok((old.clone(), true));

@@ -6,6 +6,8 @@
 #   - pyarrow on every GeoParquet file;
 #   - an HTTP client on the JSON API and the downloads (ETag, Range, checksums);
 #   - GDAL (OAPIF driver), OWSLib and ogctests on the OGC API – Features.
+#   - mapbox-vector-tile, pmtiles and jsonschema on the map layers (tiles, archives,
+#     TileJSON 3.0.0, styles).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET="${CARGO_TARGET_DIR:-target}"
@@ -59,4 +61,5 @@ done
 grep -q "serving" "$work/ogc-serve.log" || { cat "$work/ogc-serve.log"; echo "OGC server did not start"; exit 1; }
 ogc_gen=$(cat "$work/ogc-site/CURRENT")
 python3 tests/conformance/check_ogc.py "http://127.0.0.1:$port" "$work/ogc-site/generations/$ogc_gen/manifest.json"
+python3 tests/conformance/check_tiles.py "$url" "$work/site/generations/$gen/manifest.json"
 echo "conformance: ok"

@@ -39,7 +39,7 @@
 //! * Rows whose geometry is null are kept in every format but FlatGeobuf, which (like
 //!   GDAL's driver) leaves them out: see `fgb_writer.rs`.
 
-mod cells;
+pub(crate) mod cells;
 mod csv_writer;
 mod fgb_writer;
 mod geojson_writer;
