@@ -55,6 +55,10 @@ enum Command {
         site: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        /// Public base URL of the site (behind a reverse proxy, or on another address than
+        /// catalog.toml's base_url); every URL Portale writes starts with it.
+        #[arg(long)]
+        public_url: Option<String>,
     },
     /// Build, then serve.
     Up {
@@ -66,6 +70,9 @@ enum Command {
         jobs: Option<usize>,
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
+        /// Public base URL of the site (see `serve`).
+        #[arg(long)]
+        public_url: Option<String>,
     },
 }
 
@@ -99,16 +106,21 @@ fn run(cli: Cli) -> Result<()> {
             cmd_build(&root, &site, jobs, keep_going).map(|_| ())
         }
         Command::Check { root } => cmd_check(&root),
-        Command::Serve { site, addr } => cmd_serve(&site, addr),
+        Command::Serve {
+            site,
+            addr,
+            public_url,
+        } => cmd_serve(&site, addr, public_url),
         Command::Up {
             root,
             site,
             jobs,
             addr,
+            public_url,
         } => {
             let site = site.unwrap_or_else(|| root.join("site"));
             cmd_build(&root, &site, jobs, false)?;
-            cmd_serve(&site, addr)
+            cmd_serve(&site, addr, public_url)
         }
     }
 }
@@ -329,13 +341,19 @@ fn cmd_build(
     }
 }
 
-fn cmd_serve(site: &Path, addr: SocketAddr) -> Result<()> {
+fn cmd_serve(site: &Path, addr: SocketAddr, public_url: Option<String>) -> Result<()> {
+    if let Some(u) = &public_url {
+        anyhow::ensure!(
+            u.starts_with("http://") || u.starts_with("https://"),
+            "--public-url must be an absolute http(s) URL, found {u:?}"
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let state = portale::server::AppState::open(site)
+        let state = portale::server::AppState::open_with(site, public_url)
             .with_context(|| format!("cannot serve {}", site.display()))?;
         state.spawn_watcher(Duration::from_secs(1));
         let listener = tokio::net::TcpListener::bind(addr)

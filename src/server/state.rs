@@ -47,6 +47,17 @@ pub struct Generation {
 impl Generation {
     /// Reads and checks the manifest of generation `name` in `layout`.
     pub fn load(layout: &SiteLayout, name: &str) -> Result<Generation, ServerError> {
+        Self::load_with(layout, name, None)
+    }
+
+    /// As [`Generation::load`], with the public base URL replaced by `public_url` (set
+    /// when Portale runs behind a reverse proxy or on another address than the one the
+    /// catalogue was built for). Every URL the server writes then starts with it.
+    pub fn load_with(
+        layout: &SiteLayout,
+        name: &str,
+        public_url: Option<&str>,
+    ) -> Result<Generation, ServerError> {
         let path = layout.manifest_path(name);
         let bytes = fs::read(&path).map_err(|source| ServerError::ReadManifest {
             path: path.clone(),
@@ -81,6 +92,9 @@ impl Generation {
                 ))
             })?
             .with_timezone(&Utc);
+        if let Some(url) = public_url {
+            manifest.catalog.base_url = url.trim_end_matches('/').to_string();
+        }
         let base = &manifest.catalog.base_url;
         if !(base.starts_with("https://") || base.starts_with("http://")) {
             return Err(invalid(format!(
@@ -262,14 +276,22 @@ struct Inner {
     current: ArcSwap<Generation>,
     /// Serializes reloads so that two watchers never load the same generation twice.
     reloading: Mutex<()>,
+    /// Public base URL replacing the catalogue's `base_url` (`--public-url`).
+    public_url: Option<String>,
 }
 
 impl AppState {
     /// Opens `site_dir` and loads the generation that `CURRENT` names.
     pub fn open(site_dir: &Path) -> Result<AppState, ServerError> {
+        Self::open_with(site_dir, None)
+    }
+
+    /// As [`AppState::open`], serving every generation under `public_url` instead of the
+    /// catalogue's `base_url`.
+    pub fn open_with(site_dir: &Path, public_url: Option<String>) -> Result<AppState, ServerError> {
         let layout = SiteLayout::new(site_dir);
         let name = read_current(&layout)?;
-        let generation = Generation::load(&layout, &name)?;
+        let generation = Generation::load_with(&layout, &name, public_url.as_deref())?;
         tracing::info!(
             generation = %name,
             datasets = generation.datasets().len(),
@@ -280,6 +302,7 @@ impl AppState {
                 layout,
                 current: ArcSwap::from_pointee(generation),
                 reloading: Mutex::new(()),
+                public_url,
             }),
         })
     }
@@ -308,7 +331,8 @@ impl AppState {
         if old.name() == name {
             return Ok(false);
         }
-        let generation = Generation::load(&self.inner.layout, &name)?;
+        let generation =
+            Generation::load_with(&self.inner.layout, &name, self.inner.public_url.as_deref())?;
         tracing::info!(
             from = %old.name(),
             to = %name,

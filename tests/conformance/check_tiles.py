@@ -5,7 +5,7 @@ usage: check_tiles.py BASE_URL MANIFEST_JSON
 
 For every dataset the manifest lists with tiles:
   - /tiles/{id}.json validates against the TileJSON 3.0.0 JSON Schema (jsonschema), its
-    tile URL template is built from the catalogue's base_url, its layer is the archive's;
+    tile URL template is built from the public URL (the server runs with --public-url BASE_URL), its layer is the archive's;
   - /tiles/{id}.pmtiles answers a Range request, and the whole archive, read by the
     `pmtiles` package, has an MVT header with the manifest's zooms, tile counts and
     distinct contents, and metadata whose vector_layers name the layer;
@@ -69,7 +69,8 @@ def coords(geometry):
 def check_layer(base, manifest, ds, schema):
     t = ds["tiles"]
     lid = ds["id"]
-    base_url = manifest["catalog"]["base_url"].rstrip("/")
+    # The server runs with --public-url BASE_URL, so every URL it writes starts with it.
+    base_url = base.rstrip("/")
 
     r = requests.get(f"{base}/tiles/{lid}.json", timeout=10)
     check(r.status_code == 200, f"{lid}: TileJSON status {r.status_code}")
