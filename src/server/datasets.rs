@@ -151,6 +151,48 @@ fn distribution_view<'a>(urls: &Urls, id: &str, d: &'a Distribution) -> Distribu
     }
 }
 
+/// A dataset's links: itself, its page, and for layers the services that serve it.
+fn dataset_links(urls: &Urls, d: &crate::model::Dataset, page: &str) -> Vec<Link> {
+    let id = d.id.as_str();
+    let mut links = vec![
+        Link {
+            rel: "self",
+            href: urls.dataset_json(id),
+            media_type: "application/json",
+        },
+        Link {
+            rel: "alternate",
+            href: page.to_string(),
+            media_type: "text/html",
+        },
+    ];
+    if d.layer.is_some() {
+        links.push(Link {
+            rel: "ogc-features",
+            href: urls.ogc(&format!("/collections/{id}")),
+            media_type: "application/json",
+        });
+    }
+    if d.tiles.is_some() {
+        links.push(Link {
+            rel: "tilejson",
+            href: urls.tilejson(id),
+            media_type: "application/json",
+        });
+        links.push(Link {
+            rel: "pmtiles",
+            href: urls.pmtiles(id),
+            media_type: crate::tiles::PMTILES_MEDIA_TYPE,
+        });
+        links.push(Link {
+            rel: "style",
+            href: urls.style(id),
+            media_type: "application/json",
+        });
+    }
+    links
+}
+
 /// `/datasets/{id}.json`: one dataset.
 pub async fn one(
     Current(generation): Current,
@@ -183,18 +225,7 @@ pub async fn one(
             .map(|x| distribution_view(urls, id, x))
             .collect(),
         quality: &d.quality,
-        links: vec![
-            Link {
-                rel: "self",
-                href: urls.dataset_json(id),
-                media_type: "application/json",
-            },
-            Link {
-                rel: "alternate",
-                href: page.clone(),
-                media_type: "text/html",
-            },
-        ],
+        links: dataset_links(urls, d, &page),
     };
     let mut response = Json(view).into_response();
     let link = format!("<{page}>; rel=\"alternate\"; type=\"text/html\"");
