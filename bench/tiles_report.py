@@ -341,8 +341,9 @@ def report(args):
             + ".")
     add("")
     retried = len(re.findall(r"^tile \d+/\d+/\d+ size is \d+", tip["log"], re.M))
-    add(f"tippecanoe's log reports {retried} tile{'' if retried == 1 else 's'} over its limit "
-        "and retried with fewer features (`tile z/x/y size is … >500000` lines).")
+    add(f"tippecanoe's log reports {retried} tile{'' if retried == 1 else 's'} over its "
+        "500,000-byte limit (`tile z/x/y size is … >500000` lines; each is retried with fewer "
+        "features).")
     if manifest_tiles:
         drops = manifest_tiles.get("dropped", [])
         cap = [f"z{d['zoom']}: {d['size_cap']:,}" for d in drops if d.get("size_cap")]
