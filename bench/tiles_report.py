@@ -106,14 +106,22 @@ def duration(text):
     return float(m.group(1)) * scale
 
 
-def portale_tiling_seconds(log):
-    """The tiler's duration from its `tiled` debug line, or None if the log has none."""
-    for line in log.splitlines():
-        if re.search(r"\btiled\b", line):
-            m = re.search(r"\belapsed=(\S+)", line)
-            if m:
-                return duration(m.group(1))
-    return None
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def portale_tiling(log):
+    """The tiler's duration from its `tiled` debug line (target `portale::tiles`), and the
+    per-zoom durations from its `zoom tiled` lines (target `portale::tiles::tiler`), in
+    seconds; None and {} when the log has none. Colour codes are stripped first."""
+    total, per_zoom = None, {}
+    for line in ANSI.sub("", log).splitlines():
+        m = re.search(r" portale::tiles: tiled .*\belapsed=(\S+)", line)
+        if m:
+            total = duration(m.group(1))
+        m = re.search(r" portale::tiles::tiler: zoom tiled .*\bzoom=(\d+) .*\belapsed=(\S+)", line)
+        if m:
+            per_zoom[int(m.group(1))] = duration(m.group(2))
+    return total, per_zoom
 
 
 def source_features(path):
@@ -239,6 +247,7 @@ def report(args):
     tip = load(t, "tippecanoe")
     ta = analyse(args.tippecanoe_archive)
     por = pa = manifest_tiles = tiling = None
+    zoom_times = {}
     if not args.tippecanoe_only:
         por = load(t, "portale-build")
         ppath, manifest_tiles, problem = portale_archive(args.site, args.dataset)
@@ -246,7 +255,7 @@ def report(args):
             bad.append(problem)
         else:
             pa = analyse(ppath)
-        tiling = portale_tiling_seconds(por["log"])
+        tiling, zoom_times = portale_tiling(por["log"])
 
     cols = ["tippecanoe"] + ([] if args.tippecanoe_only else ["Portale", "Portale / tippecanoe"])
     add("| | " + " | ".join(cols) + " |")
@@ -301,18 +310,22 @@ def report(args):
             add(f"| same, gzip-compressed (what tippecanoe's limit measures) | {kb(pa['largest_gz'][0])} | (reference) |")
         add("")
 
-    add("Per zoom (tiles read back from the archive; distinct municipalities decoded from them):")
+    add("Per zoom (tiles read back from the archive; distinct municipalities decoded from them"
+        + ("" if not pa else "; Portale's tiling time per zoom from its `zoom tiled` debug lines")
+        + "):")
     add("")
     if pa:
-        add("| zoom | tippecanoe tiles | tippecanoe municipalities | Portale tiles | Portale municipalities |")
-        add("|---:|---:|---:|---:|---:|")
+        add("| zoom | tippecanoe tiles | tippecanoe municipalities | Portale tiles | Portale municipalities | Portale tiling time |")
+        add("|---:|---:|---:|---:|---:|---:|")
     else:
         add("| zoom | tippecanoe tiles | tippecanoe municipalities |")
         add("|---:|---:|---:|")
     for z in zooms:
         cells_z = [f"{ta['per_zoom'][z]:,}", f"{len(ta['ids'][z]):,}"]
         if pa:
-            cells_z += [f"{pa['per_zoom'][z]:,}", f"{len(pa['ids'][z]):,}"]
+            zt = zoom_times.get(z)
+            cells_z += [f"{pa['per_zoom'][z]:,}", f"{len(pa['ids'][z]):,}",
+                        s(zt) if zt is not None else "not in the log"]
         add(f"| {z} | " + " | ".join(cells_z) + " |")
     add("")
 
