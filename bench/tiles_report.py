@@ -365,6 +365,18 @@ def report(args):
         add("Portale's manifest reports features dropped by the size cap "
             + (", ".join(cap) if cap else "at no zoom") + f", and {tiny:,} tiny polygons "
             "(summed over zooms) drawn as small squares.")
+    if pa:
+        fewer = [z for z in zooms if len(pa["ids"][z]) < len(ta["ids"][z])]
+        more = [z for z in zooms if len(pa["ids"][z]) > len(ta["ids"][z])]
+        for label, zs in [("fewer", fewer), ("more", more)]:
+            if not zs:
+                continue
+            worst = max(zs, key=lambda z: abs(len(pa["ids"][z]) - len(ta["ids"][z])))
+            add("")
+            add(f"Portale's tiles hold {label} distinct municipalities than tippecanoe's at "
+                + ", ".join(f"z{z}" for z in zs)
+                + f" (most at z{worst}: {len(pa['ids'][worst]):,} against {len(ta['ids'][worst]):,}): "
+                "the time and size ratios compare archives with that difference.")
     if por and tiling is None:
         add("")
         add("Portale's log has no `tiled` line with the tiler's duration, so its figure is the "
