@@ -211,7 +211,7 @@ done
 LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- Report ------------------------------------------------------------------------------
-VERSIONS="wrk $(wrk -v 2>&1 | head -n 1 | awk '{print $2}'); pygeoapi $PYGEOAPI_INSTALLED"
+VERSIONS="wrk $( (wrk -v 2>&1 || true) | head -n 1 | awk '{print $2}'); pygeoapi $PYGEOAPI_INSTALLED"
 VERSIONS="$VERSIONS (Python $("$VENV/bin/python" -c 'import platform; print(platform.python_version())'))"
 VERSIONS="$VERSIONS; gunicorn $("$VENV/bin/python" -c 'import gunicorn; print(gunicorn.__version__)')"
 VERSIONS="$VERSIONS; gevent $("$VENV/bin/python" -c 'import gevent; print(gevent.__version__)')"

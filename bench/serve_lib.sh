@@ -33,6 +33,10 @@ serve_machine_checks() {
     serve_need wrk "install wrk (Debian: apt-get install wrk)"
     serve_need curl "install curl"
     serve_need python3 "install Python 3"
+    if [ ! -x /usr/bin/time ] || ! /usr/bin/time -f %e true >/dev/null 2>&1; then
+        echo "bench: GNU time is needed at /usr/bin/time (Debian: apt-get install time)" >&2
+        exit 1
+    fi
     if [ "$(nproc --all)" -lt 2 ]; then
         echo "bench: two cores are needed (server on core 0, wrk on core 1)" >&2
         exit 1
@@ -195,8 +199,9 @@ EOF
 
 # measure_wrk NAME BASE-URL LIST PREFIX SUFFIX ENCODING [CONNECTIONS]: warm-up (discarded),
 # then the measured run. Leaves $RUNS/NAME.wrk (wrk's output with its WRK_JSON line),
-# $RUNS/NAME.cmd (the wrk command) and $RUNS/NAME.cpu (the server's CPU seconds over the
-# measured run, and the run's wall seconds).
+# $RUNS/NAME.cmd (the wrk command), $RUNS/NAME.cpu (the server's CPU seconds before and
+# after the measured run, and its start and end) and $RUNS/NAME.wrktime (wrk's own user
+# and system CPU seconds and wall seconds, from GNU time).
 measure_wrk() {
     local name=$1 base=$2 list=$3 prefix=$4 suffix=$5 encoding=$6 conns=${7:-$WRK_CONNECTIONS}
     local server=${name%%@*}
@@ -212,7 +217,8 @@ measure_wrk() {
     local cpu0 cpu1 t0 t1
     cpu0=$(group_cpu_seconds "$pid")
     t0=$(date +%s.%N)
-    taskset -c 1 "${wrk_cmd[@]}" "-d${WRK_SECONDS}s" "$base" -- "$list" "$prefix" "$suffix" "$encoding" \
+    /usr/bin/time -f '%U %S %e' -o "$RUNS/$name.wrktime" \
+        taskset -c 1 "${wrk_cmd[@]}" "-d${WRK_SECONDS}s" "$base" -- "$list" "$prefix" "$suffix" "$encoding" \
         > "$RUNS/$name.wrk" 2>&1
     t1=$(date +%s.%N)
     cpu1=$(group_cpu_seconds "$pid")

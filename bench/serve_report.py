@@ -14,7 +14,7 @@ the report and, with --write, replaces the section of the same kind and date in
 BENCHMARKS.md or adds one at the end of the kind's chapter (`## Tile serving...` /
 `## Feature serving...`). Only measured numbers are written: a server that was not
 measured is reported as such, with the reason. Exit status 1 when a same-answer check
-failed or a run had errors.
+failed or a run of Portale had errors (a competitor's errors are reported, not fatal).
 """
 
 import argparse
@@ -51,8 +51,11 @@ def wrk_result(runs, name):
             raise ValueError(f"{path}: no WRK_JSON line (wrk failed?)")
     with open(os.path.join(runs, name + ".cpu"), encoding="utf-8") as f:
         cpu0, cpu1, t0, t1 = (float(v) for v in f.read().split())
+    with open(os.path.join(runs, name + ".wrktime"), encoding="utf-8") as f:
+        user, system, wall = (float(v) for v in f.read().split()[-3:])
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
     r["server_cpu_share"] = (cpu1 - cpu0) / (t1 - t0)
+    r["wrk_cpu_share"] = (user + system) / wall
     r["error_total"] = sum(r["errors"].values())
     return r
 
@@ -98,11 +101,14 @@ def run_row(label, r):
     errors = ", ".join(f"{k} {v}" for k, v in r["errors"].items() if v) or "0"
     return (f"| {label} | {r['rps']:,.0f} | {ms(r['latency_us']['p50'])} | {ms(r['latency_us']['p99'])} "
             f"| {ms(r['latency_us']['max'])} | {r['requests']:,} | {errors} "
-            f"| {r['bytes'] / max(r['requests'], 1):,.0f} | {r['server_cpu_share'] * 100:.0f} % |")
+            f"| {r['bytes'] / max(r['requests'], 1):,.0f} | {r['server_cpu_share'] * 100:.0f} % "
+            f"| {r['wrk_cpu_share'] * 100:.0f} % |")
 
 
 RUN_HEADER = ("| server | requests/s | p50 | p99 | max | requests | errors | bytes read per request "
-              "(headers included) | server CPU (share of core 0) |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+              "(headers included) | server CPU (share of core 0) | wrk CPU (share of core 1) |\n"
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+NOT_MEASURED = "| {label} | not measured: {reason} | | | | | | | | |"
 
 
 def settings_line(args, connections=None):
@@ -125,24 +131,49 @@ def commands_block(args, names):
 
 
 def unsaturated_note(results):
-    notes = []
+    """Says which runs left the server's core partly idle, and what held them back."""
+    by_wrk, neither, both = [], [], []
     for label, r in results:
-        if r and r["server_cpu_share"] < SATURATED:
-            notes.append(f"{label} used {r['server_cpu_share'] * 100:.0f} % of its core")
-    if not notes:
-        return None
-    return ("Not saturated: " + "; ".join(notes) + ". A server that leaves its core partly idle "
-            "was held back by the load generator (wrk, alone on the other core) or by waiting, "
-            "so its requests/s is a lower bound of what it can do.")
+        if not r:
+            continue
+        text = f"{label}: server {r['server_cpu_share'] * 100:.0f} %, wrk {r['wrk_cpu_share'] * 100:.0f} %"
+        if r["server_cpu_share"] < SATURATED:
+            (by_wrk if r["wrk_cpu_share"] >= SATURATED else neither).append(text)
+        elif r["wrk_cpu_share"] >= SATURATED:
+            both.append(text)
+    notes = []
+    if both:
+        notes.append("Both cores busy: " + "; ".join(both) + ". wrk was at its own limit too, so "
+                     "the server might have answered more with a faster load generator.")
+    if by_wrk:
+        notes.append("Held back by the load generator (wrk's core busy, the server's not): "
+                     + "; ".join(by_wrk) + ". These requests/s are lower bounds of what the "
+                     "server can do, and a ratio against them is unfavourable to Portale.")
+    if neither:
+        notes.append("Neither side's core saturated: " + "; ".join(neither) + ". Both were "
+                     "waiting, on each other or on other processes sharing the cores (see the "
+                     "load average).")
+    return " ".join(notes) if notes else None
+
+
+def list_line(info):
+    zooms = sorted(int(z) for z in info["urls_by_zoom"])
+    per_zoom = ", ".join(f"z{z} {info['urls_by_zoom'][str(z)]:,}" for z in zooms)
+    return (f"{info['urls']:,} URLs, {info['distinct_urls']:,} distinct ({per_zoom}); bodies "
+            f"{info['body_bytes_mean']:,.0f} bytes on average, {info['body_bytes_max']:,} at most; "
+            f"SHA-256 `{info['sha256'][:16]}…` (seed `{info['seed']}`)")
 
 
 def report_tiles(args):
     today = datetime.date.today().isoformat()
-    info = json.load(open(os.path.join(args.runs, "tiles.info.json"), encoding="utf-8"))
+    load_info = lambda mix: json.load(open(os.path.join(args.runs, f"tiles-{mix}.info.json"), encoding="utf-8"))
+    info, info_u = load_info("viewer"), load_info("uniform")
     check = json.load(open(os.path.join(args.runs, "check.json"), encoding="utf-8"))
-    portale = wrk_result(args.runs, "portale")
-    martin = None if args.martin_missing else wrk_result(args.runs, "martin")
-    nginx = wrk_result(args.runs, "nginx")
+    servers = ["portale"] + ([] if args.martin_missing else ["martin"]) + ["nginx"]
+    labels = {"portale": "Portale (`portale serve`)", "martin": "Martin (same .pmtiles)",
+              "nginx": "nginx (same tiles as static files; ceiling)"}
+    res = {(s, mix): wrk_result(args.runs, s + ("" if mix == "viewer" else "@uniform"))
+           for s in servers for mix in ("viewer", "uniform")}
     zooms = sorted(int(z) for z in info["urls_by_zoom"])
     lines = []
     add = lines.append
@@ -153,59 +184,71 @@ def report_tiles(args):
     add("")
     add("Reproduce: `MARTIN_BIN=<martin> bench/serve_tiles.sh`.")
     add("")
-    per_zoom = sorted(set(info["urls_by_zoom"].values()))
-    add(f"Archive: `{os.path.basename(info['archive'])}`, {info['archive_bytes'] / 1e6:.1f} MB, "
-        f"{info['tiles_in_archive']:,} tiles ({info['tile_compression']}). List: {info['urls']:,} URLs, "
-        f"{info['distinct_urls']:,} distinct, {' or '.join(map(str, per_zoom))} per zoom; bodies "
-        f"{info['body_bytes_mean']:,.0f} bytes on average, {info['body_bytes_max']:,} at most; "
-        f"SHA-256 `{info['sha256'][:16]}…` (seed `{info['seed']}`).")
+    add(f"Archive: `{os.path.basename(info['archive'])}` as built by the Portale commit above, "
+        f"{info['archive_bytes'] / 1e6:.1f} MB, {info['tiles_in_archive']:,} tiles "
+        f"({info['tile_compression']}).")
     add("")
     add(settings_line(args))
     add("")
-    add(RUN_HEADER)
-    add(run_row("Portale (`portale serve`)", portale))
-    if martin:
-        add(run_row("Martin (same .pmtiles)", martin))
-    else:
-        add(f"| Martin | not measured: {args.martin_missing} | | | | | | | |")
-    add(run_row("nginx (same tiles as static files; ceiling)", nginx))
-    add("")
+    bad = []
+    for mix, inf in (("viewer", info), ("uniform", info_u)):
+        if mix == "viewer":
+            add(f"Viewer mix (the goals are judged on it): {list_line(inf)}.")
+        else:
+            add(f"Uniform mix (reference: every tile equally likely, mostly z12): {list_line(inf)}.")
+        add("")
+        add(RUN_HEADER)
+        for s in ("portale", "martin", "nginx"):
+            if s not in servers:
+                add(NOT_MEASURED.format(label="Martin", reason=args.martin_missing))
+                continue
+            add(run_row(labels[s], res[(s, mix)]))
+            if res[(s, mix)]["error_total"]:
+                bad.append(f"{s} ({mix})")
+        add("")
+    p = res[("portale", "viewer")]
     add("| goal | measured | |")
     add("|---|---:|---|")
-    if martin:
-        r = portale["rps"] / martin["rps"]
+    if not args.martin_missing:
+        r = p["rps"] / res[("martin", "viewer")]["rps"]
         add(f"| Portale ≥ {GOAL_TILES_VS_MARTIN}× Martin's requests/s | {r:.2f}× | {verdict(r >= GOAL_TILES_VS_MARTIN)} |")
     else:
         add(f"| Portale ≥ {GOAL_TILES_VS_MARTIN}× Martin's requests/s | not measured | |")
-    r = portale["rps"] / nginx["rps"]
+    r = p["rps"] / res[("nginx", "viewer")]["rps"]
     add(f"| Portale ≥ {GOAL_TILES_VS_NGINX}× nginx's requests/s | {r:.2f}× | {verdict(r >= GOAL_TILES_VS_NGINX)} |")
+    pu = res[("portale", "uniform")]
+    if not args.martin_missing:
+        add(f"| same against Martin, uniform mix | {pu['rps'] / res[('martin', 'uniform')]['rps']:.2f}× | (reference) |")
+    add(f"| same against nginx, uniform mix | {pu['rps'] / res[('nginx', 'uniform')]['rps']:.2f}× | (reference) |")
     add("")
-    note = unsaturated_note([("Portale", portale), ("Martin", martin), ("nginx", nginx)])
+    note = unsaturated_note([(f"{s} ({mix} mix)", res[(s, mix)]) for s in servers for mix in ("viewer", "uniform")])
     if note:
         add(note)
         add("")
     problems = []
     parts = []
-    for name, res in check["servers"].items():
-        parts.append(f"{name} {res['identical']}/{check['sample']}")
-        if res["problem_count"]:
-            problems.append(f"{name}: {res['problem_count']} differ, e.g. " + "; ".join(res["problems"][:2]))
+    for name, r in check["servers"].items():
+        parts.append(f"{name} {r['identical']}/{check['sample']}")
+        if r["problem_count"]:
+            problems.append(f"{name}: {r['problem_count']} differ, e.g. " + "; ".join(r["problems"][:2]))
     if problems:
         add("**Same-bytes check failed:** " + " — ".join(problems) + ".")
     else:
-        add(f"Same-bytes check: {check['sample']} listed tiles fetched from each server with "
-            "`Accept-Encoding: gzip` came back with status 200, `Content-Type: "
-            "application/vnd.mapbox-vector-tile`, `Content-Encoding: gzip` and the archive's "
-            f"exact bytes ({', '.join(parts)}).")
-    bad = [n for n, r in (("Portale", portale), ("Martin", martin), ("nginx", nginx)) if r and r["error_total"]]
+        types = "; ".join(f"{name} `{'`, `'.join(sorted(map(str, r['content_types'])))}`"
+                          for name, r in check["servers"].items())
+        add(f"Same-bytes check: {check['sample']} tiles of the viewer list fetched from each server "
+            "with `Accept-Encoding: gzip` came back with status 200, `Content-Encoding: gzip` and "
+            f"the archive's exact bytes ({', '.join(parts)}). Content-Type: {types}.")
     if bad:
         add("")
-        add(f"**Errors during the runs:** {', '.join(bad)} (see the table).")
+        add(f"**Errors during the runs:** {', '.join(bad)} (see the tables).")
     add("")
-    names = ["portale"] + (["martin"] if martin else []) + ["nginx"]
+    names = []
+    for s in servers:
+        names += [s, s + "@uniform"]
     lines += commands_block(args, names)
     add("<!-- /bench:serve-tiles -->")
-    return "\n".join(lines) + "\n", bool(problems or bad)
+    return "\n".join(lines) + "\n", bool(problems or any(b.startswith("portale") for b in bad))
 
 
 def report_features(args):
@@ -276,11 +319,12 @@ def report_features(args):
     bad = [n for n, r in runs.items() if r["error_total"]]
     if bad:
         add("")
-        add(f"**Errors during the runs:** {', '.join(bad)} (see the table).")
+        add(f"**Errors during the runs:** {', '.join(bad)} (see the table; a timeout is a "
+            "request unanswered after wrk's 10 s).")
     add("")
     lines += commands_block(args, ["portale", "portale@c1", "pygeoapi", "pygeoapi@c1"])
     add("<!-- /bench:serve-features -->")
-    return "\n".join(lines) + "\n", bool(check["problems"] or bad)
+    return "\n".join(lines) + "\n", bool(check["problems"] or any(b.startswith("portale") for b in bad))
 
 
 def write_section(path, section, kind, date):

@@ -6,17 +6,19 @@
 # 1. Builds (once; bench/serve_lib.sh) a Portale site of all 7,899 Italian municipalities
 #    with z0-z12 vector tiles in bench/out/serve/italy/ (git-ignored), and from its
 #    PMTiles archive (bench/serve_tiles.py):
-#    - a fixed list of 10,000 z/x/y tiles that exist in the archive (fixed seed; an equal
-#      share per zoom, uniform within a zoom), the same for the three servers;
+#    - two fixed lists of 10,000 z/x/y tiles that exist in the archive (fixed seeds), the
+#      same for the three servers: `viewer`, the mix of a map visitor (equal shares for
+#      z6-z12, one share for z0-z5 together; the goals are judged on it), and `uniform`,
+#      every tile equally likely (mostly z12's small tiles; a reference);
 #    - the archive's tiles as static files z/x/y.mvt, gzip-compressed as stored, for nginx.
 # 2. Starts the three servers, each on core 0 (`taskset -c 0`), and checks that a sample
-#    of ~200 listed tiles comes back from each with status 200, the MVT media type,
-#    `Content-Encoding: gzip` and bodies byte-identical to the archive's.
-# 3. Measures each server alone: started, a warm-up of WARMUP_SECONDS (default 10,
-#    discarded), then wrk on core 1 (`taskset -c 1`) for WRK_SECONDS (default 30) with
-#    WRK_THREADS (1) threads and WRK_CONNECTIONS (default 64) connections, cycling through
-#    the list with `Accept-Encoding: gzip` (bench/serve_wrk.lua); the server's CPU time
-#    over the run is read from /proc; then stopped.
+#    of 200 tiles of the viewer list comes back from each with status 200, the MVT media
+#    type, `Content-Encoding: gzip` and bodies byte-identical to the archive's.
+# 3. Measures each server alone: started, then for each list a warm-up of WARMUP_SECONDS
+#    (default 10, discarded) and wrk on core 1 (`taskset -c 1`) for WRK_SECONDS (default
+#    30) with WRK_THREADS (1) threads and WRK_CONNECTIONS (default 64) connections,
+#    cycling through the list with `Accept-Encoding: gzip` (bench/serve_wrk.lua); the
+#    server's CPU time over each run is read from /proc; then stopped.
 #    - Portale: `portale serve` of the site, /tiles/comuni-italia/{z}/{x}/{y}.mvt;
 #    - Martin (`$MARTIN_BIN`, else `martin` on PATH) serving the same .pmtiles file with
 #      one worker, /{source}/{z}/{x}/{y}; not measured (and said so) when missing;
@@ -36,7 +38,7 @@ WRITE=1
 for arg in "$@"; do
     case "$arg" in
         --no-write) WRITE=0 ;;
-        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
         *) echo "bench/serve_tiles.sh: unexpected argument '$arg' (usage: bench/serve_tiles.sh [--no-write])" >&2; exit 2 ;;
     esac
 done
@@ -70,9 +72,10 @@ ARCHIVE=$SITE_ARCHIVE
 LAYER=comuni-italia
 
 # --- The list and the static copy ------------------------------------------------------
-LIST=$OUT/tiles.list
-INFO=$RUNS/tiles.info.json
-python3 bench/serve_tiles.py urls "$ARCHIVE" "$LIST" "$INFO" 10000
+LIST=$OUT/tiles-viewer.list
+LIST_UNIFORM=$OUT/tiles-uniform.list
+python3 bench/serve_tiles.py urls viewer "$ARCHIVE" "$LIST" "$RUNS/tiles-viewer.info.json" 10000
+python3 bench/serve_tiles.py urls uniform "$ARCHIVE" "$LIST_UNIFORM" "$RUNS/tiles-uniform.info.json" 10000
 STATIC=$OUT/nginx-tiles
 STAMP="$(sha256sum "$ARCHIVE" | cut -c1-16) $(sha256sum bench/serve_tiles.py | cut -c1-16)"
 if [ "$(cat "$STATIC.stamp" 2>/dev/null)" != "$STAMP" ]; then
@@ -159,16 +162,18 @@ fi
 for s in "${SERVERS[@]}"; do
     start "$s"
     case "$s" in
-        portale) measure_wrk portale "http://127.0.0.1:$PORT_PORTALE" "$LIST" "/tiles/$LAYER/" ".mvt" gzip ;;
-        martin) measure_wrk martin "http://127.0.0.1:$PORT_MARTIN" "$LIST" "/$MARTIN_SOURCE/" "" gzip ;;
-        nginx) measure_wrk nginx "http://127.0.0.1:$PORT_NGINX" "$LIST" "/tiles/" ".mvt" gzip ;;
+        portale) base="http://127.0.0.1:$PORT_PORTALE"; prefix="/tiles/$LAYER/"; suffix=".mvt" ;;
+        martin) base="http://127.0.0.1:$PORT_MARTIN"; prefix="/$MARTIN_SOURCE/"; suffix="" ;;
+        nginx) base="http://127.0.0.1:$PORT_NGINX"; prefix="/tiles/"; suffix=".mvt" ;;
     esac
+    measure_wrk "$s" "$base" "$LIST" "$prefix" "$suffix" gzip
+    measure_wrk "$s@uniform" "$base" "$LIST_UNIFORM" "$prefix" "$suffix" gzip
     server_stop "$s"
 done
 LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- Report ----------------------------------------------------------------------------
-VERSIONS="wrk $(wrk -v 2>&1 | head -n 1 | awk '{print $2}'); $(nginx -v 2>&1 | sed 's/^nginx version: //')"
+VERSIONS="wrk $( (wrk -v 2>&1 || true) | head -n 1 | awk '{print $2}'); $(nginx -v 2>&1 | sed 's/^nginx version: //')"
 if [ -z "$MARTIN_MISSING" ]; then VERSIONS="$VERSIONS; $("$MARTIN" --version 2>&1 | head -n 1)"; fi
 REPORT_ARGS=(tiles --runs "$RUNS" --commit "$PORTALE_COMMIT_MEASURED" --loadavg "$LOADAVG_START"
     --loadavg-end "$LOADAVG_END" --versions "$VERSIONS" --connections "$WRK_CONNECTIONS"
