@@ -74,7 +74,7 @@ def get_json(url):
 def gdal_count(fgb, box):
     out = subprocess.run(["ogrinfo", "-ro", "-so", "-al", "-spat", *[str(v) for v in box], fgb],
                          capture_output=True, text=True, check=True).stdout
-    m = re.search(r"^Feature Count: (\d+)", out, re.M)
+    m = re.search(r"^Feature Count: (\d+)", out, re.MULTILINE)
     return int(m.group(1)) if m else None
 
 

@@ -22,7 +22,6 @@ import argparse
 import collections
 import datetime
 import json
-import os
 import re
 import sys
 
@@ -120,13 +119,13 @@ def report(kind, total, counts, leaves, meta):
     lines = [f"<!-- bench:serve-profile-{kind} date={today} -->",
              f"### {today}: where Portale's time goes, {'tile' if kind == 'tiles' else 'feature'} serving",
              "",
-             f"Machine: {meta['machine']}; Portale commit {meta['commit']}; load average at start "
-             f"{meta['loadavg']}.",
+             (f"Machine: {meta['machine']}; Portale commit {meta['commit']}; load average at start "
+              f"{meta['loadavg']}."),
              "",
-             f"Reproduce: `bench/serve_profile.sh {kind}`. The server ran on core 0 under the load "
-             f"of the {kind} benchmark (wrk on core 1: {meta['load']}), at {meta['rps']:,.0f} requests/s "
-             f"during the profile; `perf record -e cpu-clock -F {meta['frequency']} --call-graph dwarf` "
-             f"took {total:,} samples of it in {meta['seconds']} s.",
+             (f"Reproduce: `bench/serve_profile.sh {kind}`. The server ran on core 0 under the load "
+              f"of the {kind} benchmark (wrk on core 1: {meta['load']}), at {meta['rps']:,.0f} requests/s "
+              f"during the profile; `perf record -e cpu-clock -F {meta['frequency']} --call-graph dwarf` "
+              f"took {total:,} samples of it in {meta['seconds']} s."),
              "",
              "| stage (first matching frame from the leaf up) | share of samples |",
              "|---|---:|"]
@@ -148,10 +147,11 @@ CHAPTER = "## Where Portale's serving time goes"
 
 def write_section(path, section, kind, date):
     """Replaces the same kind and date, or adds the section at the end of the chapter."""
-    text = open(path, encoding="utf-8").read()
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
     tag = f"bench:serve-profile-{kind}"
     pattern = re.compile(r"<!-- " + re.escape(tag) + r" date=" + re.escape(date) + r" -->.*?<!-- /"
-                         + re.escape(tag) + r" -->\n?", re.S)
+                         + re.escape(tag) + r" -->\n?", re.DOTALL)
     if pattern.search(text):
         text = pattern.sub(lambda _: section, text, count=1)
     else:

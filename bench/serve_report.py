@@ -79,14 +79,25 @@ def command(runs, name):
     return " ".join(quote(a) for a in args)
 
 
+def read_text(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def read_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
 def ms(us):
     return f"{us / 1000:.2f} ms" if us < 10_000 else f"{us / 1000:.1f} ms"
 
 
 def machine(args):
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+    cpu = next((line.split(":", 1)[1].strip() for line in read_text("/proc/cpuinfo").splitlines()
                 if line.startswith("model name")), platform.machine())
-    mem = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    mem = next(int(line.split()[1]) for line in read_text("/proc/meminfo").splitlines()
+               if line.startswith("MemTotal"))
     return (f"`nproc` {os.cpu_count()} ({cpu}); {mem / 1024 / 1024:.1f} GiB RAM; "
             f"{platform.system()} {platform.release()}; {args.versions}; "
             f"Portale commit {args.commit}; load average at start {args.loadavg}, "
@@ -166,9 +177,9 @@ def list_line(info):
 
 def report_tiles(args):
     today = datetime.date.today().isoformat()
-    load_info = lambda mix: json.load(open(os.path.join(args.runs, f"tiles-{mix}.info.json"), encoding="utf-8"))
-    info, info_u = load_info("viewer"), load_info("uniform")
-    check = json.load(open(os.path.join(args.runs, "check.json"), encoding="utf-8"))
+    info = read_json(os.path.join(args.runs, "tiles-viewer.info.json"))
+    info_u = read_json(os.path.join(args.runs, "tiles-uniform.info.json"))
+    check = read_json(os.path.join(args.runs, "check.json"))
     servers = ["portale"] + ([] if args.martin_missing else ["martin"]) + ["nginx"]
     labels = {"portale": "Portale (`portale serve`)", "martin": "Martin (same .pmtiles)",
               "nginx": "nginx (same tiles as static files; ceiling)"}
@@ -253,8 +264,8 @@ def report_tiles(args):
 
 def report_features(args):
     today = datetime.date.today().isoformat()
-    info = json.load(open(os.path.join(args.runs, "bboxes.info.json"), encoding="utf-8"))
-    check = json.load(open(os.path.join(args.runs, "check.json"), encoding="utf-8"))
+    info = read_json(os.path.join(args.runs, "bboxes.info.json"))
+    check = read_json(os.path.join(args.runs, "check.json"))
     runs = {n: wrk_result(args.runs, n) for n in ("portale", "pygeoapi", "portale@c1", "pygeoapi@c1")}
     lines = []
     add = lines.append
@@ -330,10 +341,10 @@ def report_features(args):
 def write_section(path, section, kind, date):
     """Replaces the section of the same kind and date, or adds it at the end of the kind's
     chapter (before the next `## ` heading), or appends the chapter."""
-    text = open(path, encoding="utf-8").read() if os.path.exists(path) else "# Benchmarks\n"
+    text = read_text(path) if os.path.exists(path) else "# Benchmarks\n"
     tag = f"bench:serve-{kind}"
     pattern = re.compile(r"<!-- " + re.escape(tag) + r" date=" + re.escape(date) + r" -->.*?<!-- /"
-                         + re.escape(tag) + r" -->\n?", re.S)
+                         + re.escape(tag) + r" -->\n?", re.DOTALL)
     if pattern.search(text):
         text = pattern.sub(lambda _: section, text, count=1)
     else:

@@ -40,17 +40,17 @@ exit status is 1 when any server differs.
 """
 
 import collections
+import contextlib
 import hashlib
 import http.client
 import json
-import mmap
 import os
 import random
 import sys
 import urllib.parse
 
 try:
-    from pmtiles.reader import Reader, MmapSource, all_tiles
+    from pmtiles.reader import MmapSource, Reader, all_tiles
     from pmtiles.tile import Compression
 except ImportError:
     sys.exit("serve_tiles.py: the Python package pmtiles is needed (pip install pmtiles)")
@@ -60,10 +60,12 @@ VIEW_ZOOM = 6      # the zoom at which a 1280x800 map shows all of Italy (512-px
 CHECK_SAMPLE = 200
 
 
+@contextlib.contextmanager
 def open_archive(path):
-    f = open(path, "rb")
-    get_bytes = MmapSource(f)
-    return f, get_bytes, Reader(get_bytes)
+    """The archive's byte reader and a `pmtiles` Reader over it, memory-mapped."""
+    with open(path, "rb") as f:
+        get_bytes = MmapSource(f)
+        yield get_bytes, Reader(get_bytes)
 
 
 def zoom_shares(zooms, n):
@@ -81,8 +83,7 @@ def zoom_shares(zooms, n):
 def cmd_urls(mix, archive, list_path, info_path, n):
     if mix not in ("viewer", "uniform"):
         sys.exit(f"serve_tiles.py: the mix is viewer or uniform, not {mix!r}")
-    f, get_bytes, reader = open_archive(archive)
-    with f:
+    with open_archive(archive) as (get_bytes, reader):
         by_zoom = collections.defaultdict(list)
         sizes = {}
         for (z, x, y), data in all_tiles(get_bytes):
@@ -130,9 +131,8 @@ def cmd_urls(mix, archive, list_path, info_path, n):
 
 
 def cmd_extract(archive, out_dir):
-    f, get_bytes, reader = open_archive(archive)
     count = total = 0
-    with f:
+    with open_archive(archive) as (get_bytes, _reader):
         for (z, x, y), data in all_tiles(get_bytes):
             d = os.path.join(out_dir, str(z), str(x))
             os.makedirs(d, exist_ok=True)
@@ -169,11 +169,10 @@ def cmd_check(archive, list_path, out_path, servers):
         tiles = [tuple(int(v) for v in line.split("/")) for line in f if line.strip()]
     step = max(1, len(tiles) // CHECK_SAMPLE)
     sample = tiles[::step][:CHECK_SAMPLE]
-    fh, get_bytes, reader = open_archive(archive)
     conns = {}
     result = {"sample": len(sample), "servers": {}}
     bad = False
-    with fh:
+    with open_archive(archive) as (_get_bytes, reader):
         expected = {t: reader.get(*t) for t in sample}
         for name, template in servers:
             problems = []
