@@ -630,14 +630,18 @@ impl OgcService {
             .into_iter()
             .map(|f| feature_json(d, f, &crs))
             .collect::<Result<Vec<_>, _>>()?;
-        let doc = json!({
+        // `json!` would serialize `features` into a new tree (a deep copy of the page):
+        // move the array in instead.
+        let mut doc = json!({
             "type": "FeatureCollection",
             "numberMatched": page.matched,
             "numberReturned": returned,
             "timeStamp": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
             "links": links.iter().map(Link::to_json).collect::<Vec<_>>(),
-            "features": features,
         });
+        if let Some(map) = doc.as_object_mut() {
+            map.insert("features".to_string(), Json::Array(features));
+        }
         let mut reply = self.reply(format, media::GEOJSON, &doc, alternates, |doc| {
             html::items(doc, &d.id, &d.meta.title, &d.fields)
         });
