@@ -55,7 +55,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{FromRequestParts, Request, State};
-use axum::http::HeaderValue;
 use axum::http::request::Parts;
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -122,8 +121,10 @@ pub async fn pin_generation(
     req.extensions_mut().insert(Current(generation.clone()));
     let mut response = next.run(req).await;
     // Generation names are `[0-9A-Za-z-]` (checked when CURRENT is read).
-    if let Ok(value) = HeaderValue::from_str(generation.name()) {
-        response.headers_mut().insert(GENERATION_HEADER, value);
+    if let Some(value) = generation.name_header() {
+        response
+            .headers_mut()
+            .insert(GENERATION_HEADER, value.clone());
     }
     response
 }

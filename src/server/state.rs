@@ -36,6 +36,8 @@ use crate::store::{SiteLayout, is_generation_name};
 #[derive(Debug)]
 pub struct Generation {
     name: String,
+    /// `name` as a header value, made once rather than per response.
+    name_header: Option<axum::http::HeaderValue>,
     dir: PathBuf,
     manifest: Manifest,
     built_at: DateTime<Utc>,
@@ -106,6 +108,7 @@ impl Generation {
         let urls = Urls::new(&manifest.catalog.base_url);
         Ok(Generation {
             name: name.to_string(),
+            name_header: axum::http::HeaderValue::from_str(name).ok(),
             dir: layout.generation_dir(name),
             manifest,
             built_at,
@@ -117,6 +120,11 @@ impl Generation {
     /// The generation's name (what `CURRENT` holds).
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The generation's name as an `X-Portale-Generation` header value.
+    pub fn name_header(&self) -> Option<&axum::http::HeaderValue> {
+        self.name_header.as_ref()
     }
 
     /// The generation's directory.

@@ -283,15 +283,20 @@ pub async fn tile(
     // The archive's hash names the content of every tile in it; the encoding is part of a
     // representation, so each gets its own tag.
     let sha = tiles.sha256.get(..16).unwrap_or(&tiles.sha256);
-    let opaque = format!("{sha}-{z}-{x}-{y}{}", if gzip { "-gz" } else { "" });
-    out.insert(
-        header::ETAG,
-        HeaderValue::from_str(&format!("\"{opaque}\""))
-            .map_err(|e| ApiError::internal(format!("ETag {opaque:?}: {e}")))?,
-    );
-    if if_none_match(&headers, &opaque) == Some(true) {
+    let etag = format!("\"{sha}-{z}-{x}-{y}{}\"", if gzip { "-gz" } else { "" });
+    let opaque = &etag[1..etag.len() - 1];
+    if if_none_match(&headers, opaque) == Some(true) {
+        out.insert(
+            header::ETAG,
+            HeaderValue::from_str(&etag)
+                .map_err(|e| ApiError::internal(format!("ETag {etag}: {e}")))?,
+        );
         return Ok((StatusCode::NOT_MODIFIED, out).into_response());
     }
+    out.insert(
+        header::ETAG,
+        HeaderValue::try_from(etag).map_err(|e| ApiError::internal(format!("ETag: {e}")))?,
+    );
     out.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(MVT_MEDIA_TYPE),
