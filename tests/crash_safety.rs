@@ -3,6 +3,9 @@
 //! the old one, untouched, or a complete new one (every file matches the SHA-256 in its
 //! manifest), and the next build recovers without manual cleanup.
 
+mod common;
+use common::CATALOG;
+
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
@@ -10,21 +13,6 @@ use std::process::{Command, Stdio};
 
 use portale::store::SiteLayout;
 use portale::store::build::file_digest;
-
-const CATALOG: &str = r#"[catalog]
-title = "Prova"
-description = "Catalogo di prova"
-base_url = "http://127.0.0.1:8080"
-homepage = "https://example.org"
-
-[publisher]
-name = "Comune di Prova"
-ipa = "c_b648"
-
-[contact_point]
-name = "Ufficio"
-email = "opendata@example.org"
-"#;
 
 const RECIPE: &str = r#"[dataset]
 title = "Punti"

@@ -2,6 +2,9 @@
 //! files. Expected values come from the files themselves and, for coordinates, from
 //! PROJ's `cs2cs` (Debian proj-bin 9.1.1), computed once and written here.
 
+mod common;
+use common::CATALOG;
+
 use std::path::{Path, PathBuf};
 
 use geo::Winding;
@@ -10,21 +13,6 @@ use polars::prelude::*;
 use portale::config::{CatalogConfig, Recipe};
 use portale::etl::pipeline::{self, Processed};
 use portale::model::{FieldType, GeometryType};
-
-const CATALOG: &str = r#"[catalog]
-title = "Prova"
-description = "Catalogo di prova"
-base_url = "http://127.0.0.1:8080"
-homepage = "https://example.org"
-
-[publisher]
-name = "Comune di Prova"
-ipa = "c_b648"
-
-[contact_point]
-name = "Ufficio"
-email = "opendata@example.org"
-"#;
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

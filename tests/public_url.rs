@@ -1,6 +1,9 @@
 //! `portale serve --public-url`: every URL the server writes starts with the public URL,
 //! not with the catalogue's base_url (reverse proxies, another port).
 
+mod common;
+use common::CATALOG;
+
 use std::fs;
 
 use axum::body::Body;
@@ -11,21 +14,6 @@ use portale::server::{AppState, app};
 use portale::store::SiteLayout;
 use portale::store::build::{self, BuildOptions, Silent};
 use tower::ServiceExt;
-
-const CATALOG: &str = r#"[catalog]
-title = "Prova"
-description = "Catalogo di prova"
-base_url = "http://127.0.0.1:8080"
-homepage = "https://example.org"
-
-[publisher]
-name = "Comune di Prova"
-ipa = "c_b648"
-
-[contact_point]
-name = "Ufficio"
-email = "opendata@example.org"
-"#;
 
 const RECIPE: &str = r#"[dataset]
 title = "Fermate"
