@@ -203,6 +203,15 @@ pub fn formats_for(recipe: &Recipe, is_layer: bool) -> Result<Vec<OutputFormat>,
     Ok(out)
 }
 
+/// Makes a written file durable and returns its SHA-256 and size, as the manifest lists them.
+fn seal(path: &Path) -> Result<(String, u64), EtlError> {
+    File::open(path)
+        .and_then(|fh| fh.sync_all())
+        .map_err(|e| EtlError::Other(format!("{}: cannot sync: {e}", path.display())))?;
+    file_digest(path)
+        .map_err(|e| EtlError::Other(format!("{}: cannot read back: {e}", path.display())))
+}
+
 fn sync_dir(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_all()
 }
@@ -231,11 +240,7 @@ fn build_one(
         let path = dir.join(&file);
         write_table(table, f, &path, &base)
             .map_err(|e| EtlError::Other(format!("{}: {e}", recipe.path.display())))?;
-        File::open(&path)
-            .and_then(|fh| fh.sync_all())
-            .map_err(|e| EtlError::Other(format!("{}: cannot sync: {e}", path.display())))?;
-        let (sha256, byte_size) = file_digest(&path)
-            .map_err(|e| EtlError::Other(format!("{}: cannot read back: {e}", path.display())))?;
+        let (sha256, byte_size) = seal(&path)?;
         Ok(Distribution {
             file: file.clone(),
             format: f.eu_format_code().to_string(),
@@ -263,11 +268,7 @@ fn build_one(
         };
         let report = write_pmtiles(table, &opts, &path)
             .map_err(|e| EtlError::Other(format!("{}: {e}", recipe.path.display())))?;
-        File::open(&path)
-            .and_then(|fh| fh.sync_all())
-            .map_err(|e| EtlError::Other(format!("{}: cannot sync: {e}", path.display())))?;
-        let (sha256, byte_size) = file_digest(&path)
-            .map_err(|e| EtlError::Other(format!("{}: cannot read back: {e}", path.display())))?;
+        let (sha256, byte_size) = seal(&path)?;
         Ok(TileSet {
             file: file.clone(),
             path: format!("{rel_dir}/{file}"),
