@@ -140,9 +140,9 @@ impl RequestCrs {
             .map_err(|e| OgcError::invalid(format!("a geometry in {}: {e}", self.uri)))
     }
 
-    /// Transforms a WGS84 lon/lat geometry to this CRS, in its official axis order, and
-    /// rounds it to [`RequestCrs::decimals`].
-    pub fn geometry_from_wgs84(&self, g: &mut Geometry<f64>) -> Result<(), OgcError> {
+    /// A WGS84 geometry in this CRS and its axis order, not rounded (writers round to
+    /// [`Self::decimals`] as they write).
+    pub fn transform_from_wgs84(&self, g: &mut Geometry<f64>) -> Result<(), OgcError> {
         if let Some(crs) = &self.crs {
             crs.from_wgs84_geometry(g).map_err(OgcError::internal)?;
             g.map_coords_in_place(|c| {
@@ -150,6 +150,13 @@ impl RequestCrs {
                 Coord { x: a, y: b }
             });
         }
+        Ok(())
+    }
+
+    /// Transforms a WGS84 lon/lat geometry to this CRS, in its official axis order, and
+    /// rounds it to [`RequestCrs::decimals`].
+    pub fn geometry_from_wgs84(&self, g: &mut Geometry<f64>) -> Result<(), OgcError> {
+        self.transform_from_wgs84(g)?;
         let scale = 10f64.powi(self.decimals());
         g.map_coords_in_place(|c| Coord {
             x: (c.x * scale).round() / scale,

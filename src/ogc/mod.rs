@@ -12,6 +12,7 @@
 //! | [`source`] | reading a layer's FlatGeobuf file: R-tree bbox search, paging, fid lookup |
 //! | [`cql2`] | CQL2-Text and CQL2-JSON parsing, checking and evaluation |
 //! | [`crs`] | Part 2 CRS URIs, axis order, bbox and geometry transformations |
+//! | [`geojson`] | features written straight to GeoJSON bytes |
 //! | [`value`] | typed property values shared by the reader and the filters |
 //! | [`format`] | `f` / `Accept` negotiation |
 //! | [`html`] | the HTML pages |
@@ -45,8 +46,9 @@
 //!   go in and out in that CRS's official order ([`crs`]).
 //! - **Feature ids** are the FlatGeobuf `fid` column (the row number written by the
 //!   build), not positions in the file, which is in Hilbert order.
-//! - **Memory** grows with the page asked for, never with the layer: features stream from
-//!   the file; only the lazily built fid index (12 bytes a feature) stays per layer.
+//! - **Memory** grows with the page asked for, never with the layer's features: they are
+//!   read in place from the memory-mapped file; per layer stay its R-tree (40 bytes a
+//!   node) and, after the first `items/{fid}`, a fid index (4 bytes a feature).
 //! - **Unknown parameters are errors** (400), as Part 1 requires: a client's typo must not
 //!   silently return the whole layer.
 
@@ -55,6 +57,7 @@ pub mod cql2;
 pub mod crs;
 pub mod error;
 pub mod format;
+pub mod geojson;
 pub mod html;
 pub mod service;
 pub mod source;

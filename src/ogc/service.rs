@@ -24,8 +24,9 @@ use super::cql2::{self, CmpOp, Expr, Filter, Scalar, Schema};
 use super::crs::{CRS84, RequestCrs, offered_uris};
 use super::error::OgcError;
 use super::format::Format;
+use super::geojson::{self, Shape};
 use super::html;
-use super::source::{Feature, LayerFile, Selection};
+use super::source::{Feature, Found, LayerFile, Selection};
 use super::value::{Value, parse_date, parse_timestamp};
 use crate::model::{Catalog, Dataset, Distribution, FieldType};
 use crate::server::Urls;
@@ -255,6 +256,31 @@ impl OgcService {
             content_crs: None,
             alternates,
         }
+    }
+
+    /// A reply whose JSON body is already written (items, item); the HTML page is made
+    /// from the same document.
+    fn reply_bytes(
+        &self,
+        format: Format,
+        json_type: &'static str,
+        body: Vec<u8>,
+        alternates: Vec<Link>,
+        html: impl FnOnce(&Json) -> String,
+    ) -> Result<Reply, OgcError> {
+        let (media_type, body) = match format {
+            Format::Json => (json_type, body),
+            Format::Html => {
+                let doc: Json = serde_json::from_slice(&body).map_err(OgcError::internal)?;
+                (media::HTML, html(&doc).into_bytes())
+            }
+        };
+        Ok(Reply {
+            media_type,
+            body,
+            content_crs: None,
+            alternates,
+        })
     }
 
     fn landing(&self, format: Format) -> Reply {
@@ -561,6 +587,9 @@ impl OgcService {
         let filtered = bbox.is_some() || from_params.is_some() || filter.is_some();
         let selection = Selection {
             envelope,
+            envelope_is_the_test: bbox.as_ref().is_some_and(|b| b.polygon.is_none())
+                && from_params.is_none()
+                && filter.is_none(),
             test: if filtered { Some(&test) } else { None },
         };
         let limit_usize = usize::try_from(limit).unwrap_or(usize::MAX);
@@ -625,26 +654,65 @@ impl OgcService {
             )
             .titled(d.meta.title.clone()),
         );
-        let features = page
-            .features
-            .into_iter()
-            .map(|f| feature_json(d, f, &crs))
-            .collect::<Result<Vec<_>, _>>()?;
-        // `json!` would serialize `features` into a new tree (a deep copy of the page):
-        // move the array in instead.
-        let mut doc = json!({
-            "type": "FeatureCollection",
-            "numberMatched": page.matched,
-            "numberReturned": returned,
-            "timeStamp": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
-            "links": links.iter().map(Link::to_json).collect::<Vec<_>>(),
-        });
-        if let Some(map) = doc.as_object_mut() {
-            map.insert("features".to_string(), Json::Array(features));
-        }
-        let mut reply = self.reply(format, media::GEOJSON, &doc, alternates, |doc| {
+        let returned_links = Json::Array(links.iter().map(Link::to_json).collect());
+        let body = (|| -> Result<Vec<u8>, OgcError> {
+            let internal = OgcError::internal;
+            let coordinates = page.features.iter().map(Found::coordinate_count).sum();
+            let mut out = Vec::with_capacity(geojson::size_hint(
+                coordinates,
+                page.features.len(),
+                d.fields.len(),
+            ));
+            out.extend_from_slice(b"{\"type\":\"FeatureCollection\",\"numberMatched\":");
+            geojson::json(&mut out, &page.matched).map_err(internal)?;
+            out.extend_from_slice(b",\"numberReturned\":");
+            geojson::json(&mut out, &returned).map_err(internal)?;
+            out.extend_from_slice(b",\"timeStamp\":");
+            geojson::json(
+                &mut out,
+                &Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true),
+            )
+            .map_err(internal)?;
+            out.extend_from_slice(b",\"links\":");
+            geojson::json(&mut out, &returned_links).map_err(internal)?;
+            out.extend_from_slice(b",\"features\":[");
+            for (i, f) in page.features.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                if crs.is_crs84() {
+                    let shape = Shape::Found(f);
+                    geojson::write_feature(
+                        &mut out,
+                        &d.fields,
+                        f.fid,
+                        shape,
+                        &f.properties,
+                        &crs,
+                        None,
+                    )
+                } else {
+                    let mut g = f.decode_geometry().map_err(internal)?;
+                    crs.transform_from_wgs84(&mut g)?;
+                    let shape = Shape::Decoded(&g);
+                    geojson::write_feature(
+                        &mut out,
+                        &d.fields,
+                        f.fid,
+                        shape,
+                        &f.properties,
+                        &crs,
+                        None,
+                    )
+                }
+                .map_err(internal)?;
+            }
+            out.extend_from_slice(b"]}");
+            Ok(out)
+        })()?;
+        let mut reply = self.reply_bytes(format, media::GEOJSON, body, alternates, |doc| {
             html::items(doc, &d.id, &d.meta.title, &d.fields)
-        });
+        })?;
         reply.content_crs = Some(format!("<{}>", crs.uri()));
         Ok(reply)
     }
@@ -691,11 +759,23 @@ impl OgcService {
         links.push(
             Link::new("collection", collection_url, media::JSON).titled(d.meta.title.clone()),
         );
-        let mut doc = feature_json(d, feature, &crs)?;
-        doc["links"] = Json::Array(links.iter().map(Link::to_json).collect());
-        let mut reply = self.reply(format, media::GEOJSON, &doc, alternates, |doc| {
+        let mut feature = feature;
+        crs.transform_from_wgs84(&mut feature.geometry)?;
+        let links = Json::Array(links.iter().map(Link::to_json).collect());
+        let mut body = Vec::new();
+        geojson::write_feature(
+            &mut body,
+            &d.fields,
+            feature.fid,
+            Shape::Decoded(&feature.geometry),
+            &feature.properties,
+            &crs,
+            Some(&links),
+        )
+        .map_err(OgcError::internal)?;
+        let mut reply = self.reply_bytes(format, media::GEOJSON, body, alternates, |doc| {
             html::item(doc, &d.id, &d.meta.title, &d.fields)
-        });
+        })?;
         reply.content_crs = Some(format!("<{}>", crs.uri()));
         Ok(reply)
     }
@@ -719,24 +799,6 @@ fn rfc3339(s: &str) -> String {
         Some(t) => t.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true),
         None => s.to_string(),
     }
-}
-
-fn feature_json(d: &Dataset, f: Feature, crs: &RequestCrs) -> Result<Json, OgcError> {
-    let mut geometry = f.geometry;
-    crs.geometry_from_wgs84(&mut geometry)?;
-    let mut properties = Map::with_capacity(d.fields.len());
-    for (field, value) in d.fields.iter().zip(f.properties) {
-        properties.insert(
-            field.name.clone(),
-            value.map_or(Json::Null, |v| v.to_json()),
-        );
-    }
-    Ok(json!({
-        "type": "Feature",
-        "id": f.fid,
-        "geometry": geojson::Geometry::new(geojson::Value::from(&geometry)),
-        "properties": properties,
-    }))
 }
 
 /// A `bbox` parameter: the WGS84 envelope for the index and the exact shape to meet.

@@ -3,40 +3,43 @@
 //! `fid` = the row number). The OGC API core reads it through [`LayerFile`] and nothing
 //! else: no request ever loads a whole layer.
 //!
-//! * A query with a bounding box asks the R-tree (`select_bbox`) for the features whose
-//!   envelope meets the box, then tests each candidate exactly; without one it streams
-//!   the file (`select_all`). Matches come in file order, so paging with `offset` is stable
-//!   within a generation.
+//! * The file is memory-mapped on the first request of a generation; its header is read
+//!   and its R-tree copied into memory once (40 bytes a node). Features are read in place
+//!   from the map, one flatbuffer at a time.
+//! * A query with a bounding box asks the R-tree for the features whose envelope meets
+//!   the box, then tests each candidate exactly; without one it walks the file. Matches
+//!   come in file order, so paging with `offset` is stable within a generation.
+//! * For a plain `bbox` the exact test rarely decodes anything: a candidate whose
+//!   envelope (the tree's leaf) lies in the box, or with a vertex in it, meets the box;
+//!   only the others are decoded and tested with geo's `Intersects`. Only the features of
+//!   the page are decoded whole.
 //! * Without any filter, `numberMatched` is the header's feature count and a page at
-//!   `offset` starts reading right at that feature, through [`FidIndex`].
-//! * [`FidIndex`] (feature position → byte offset, fid → position) is built lazily, on the
-//!   first request that needs it (a deep page, `items/{fid}`), once per layer and
-//!   generation: 12 bytes a feature, from the R-tree leaves and one pass over the fids.
+//!   `offset` starts right at that feature (the leaf of feature *k* holds its offset).
+//! * `items/{fid}` uses fid → position (4 bytes a feature), built lazily once per layer
+//!   and generation by one pass over the fids.
 //!
 //! Pitfalls:
-//! * The `flatgeobuf` crate reads features only through its iterators, which start at the
-//!   first feature. To start at feature *k*, the file is read through [`Skipping`], a view
-//!   of it with the bytes of the first *k* features cut out: still a valid stream for the
-//!   crate, which stops at end of file.
+//! * The `flatgeobuf` crate decodes properties only for features read through its own
+//!   iterators (`FgbFeature` cannot be built from bytes), so [`LayerFile::properties`]
+//!   walks FlatGeobuf's property encoding itself; geometries go through the crate.
 //! * Rows without a geometry are not in the file (the writer leaves them out), so fids have
 //!   gaps; a fid that is not there is a 404, not an error.
-//! * `FgbReader::select_bbox` (flatgeobuf 6.0.1) walks the tree with the crate's default
-//!   node size (16), not the header's: right for the files Portale writes, wrong for a
-//!   FlatGeobuf written with another node size. The fid index reads the tree with the
-//!   header's node size.
 //! * Dates are stored as ISO text; the manifest's field types say which columns are dates
 //!   and which datetimes ([`super::value`]).
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::io::{self, Cursor};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use flatgeobuf::packed_r_tree::PackedRTree;
-use flatgeobuf::{ColumnType, FallibleStreamingIterator, FeatureProperties, FgbFeature, FgbReader};
-use geo_types::{Geometry, Rect};
+use flatgeobuf::{ColumnType, FgbReader, GeometryType};
+use geo::Intersects;
+use geo_types::{Coord, Geometry, Rect};
 use geozero::error::GeozeroError;
-use geozero::{ColumnValue, PropertyProcessor, ToGeo};
+use geozero::geo_types::GeoWriter;
+use geozero::{ColumnValue, GeomProcessor};
+use memmap2::Mmap;
 
 use super::value::{Value, parse_date, parse_timestamp};
 use crate::model::{Field, FieldType};
@@ -78,19 +81,60 @@ pub struct Feature {
     pub properties: Vec<Option<Value>>,
 }
 
+/// A feature of a page: fid and properties decoded, the geometry left in the mapped file
+/// until it is written.
+#[derive(Debug)]
+pub struct Found<'a> {
+    pub fid: u64,
+    pub properties: Vec<Option<Value>>,
+    geometry: flatgeobuf::Geometry<'a>,
+    geometry_type: GeometryType,
+}
+
+impl Found<'_> {
+    /// Streams the WGS84 geometry into `processor` straight from the file.
+    pub fn process_geometry<P: GeomProcessor>(
+        &self,
+        processor: &mut P,
+    ) -> Result<(), GeozeroError> {
+        self.geometry.process(processor, self.geometry_type)
+    }
+
+    /// Coordinate pairs in the geometry (to size the output).
+    pub fn coordinate_count(&self) -> usize {
+        fn count(g: &flatgeobuf::Geometry<'_>) -> usize {
+            g.xy().map_or(0, |xy| xy.len() / 2)
+                + g.parts()
+                    .map_or(0, |parts| parts.iter().map(|p| count(&p)).sum())
+        }
+        count(&self.geometry)
+    }
+
+    /// The WGS84 geometry as a `geo` geometry.
+    pub fn decode_geometry(&self) -> Result<Geometry<f64>, GeozeroError> {
+        let mut writer = GeoWriter::new();
+        self.process_geometry(&mut writer)?;
+        writer.take_geometry().ok_or(GeozeroError::GeometryFormat)
+    }
+}
+
 /// One page of a query.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Page {
+#[derive(Debug)]
+pub struct Page<'a> {
     /// Features matching the query in the whole layer.
     pub matched: u64,
     /// The features from `offset`, at most `limit`.
-    pub features: Vec<Feature>,
+    pub features: Vec<Found<'a>>,
 }
 
 /// What a query keeps: an envelope for the R-tree and an exact test.
 pub struct Selection<'a> {
     /// WGS84 envelope every match must meet; `None` reads every feature.
     pub envelope: Option<Rect<f64>>,
+    /// The whole test is "the geometry meets `envelope`" (a CRS84 `bbox` and nothing
+    /// else): a candidate whose envelope lies inside it, or with a vertex inside it,
+    /// matches without decoding, and `test` is not called.
+    pub envelope_is_the_test: bool,
     /// The exact test; `None` keeps every candidate.
     pub test: Option<&'a dyn Fn(&Feature) -> bool>,
 }
@@ -100,12 +144,13 @@ pub struct Selection<'a> {
 struct LayerInfo {
     count: u64,
     node_size: u16,
+    geometry_type: GeometryType,
     /// Byte offset of the R-tree (right after the header).
-    index_start: u64,
+    index_start: usize,
     /// Byte offset of the first feature.
-    features_start: u64,
-    /// For every column of the file: the field slot it fills, and how to read it.
-    columns: Vec<Slot>,
+    features_start: usize,
+    /// For every column of the file: its type, the field slot it fills and how to read it.
+    columns: Vec<(ColumnType, Slot)>,
     fid_column: usize,
 }
 
@@ -116,13 +161,23 @@ enum Slot {
     Ignored,
 }
 
-/// Byte offsets and fids of every feature, built on demand.
-#[derive(Debug)]
-pub struct FidIndex {
-    /// Byte offset of feature `i` (file order) from the start of the feature section.
-    by_position: Vec<u64>,
-    /// Position of the feature with fid `f`, `u32::MAX` when absent.
-    position_of_fid: Vec<u32>,
+/// The mapped file, its header and its R-tree, read once per layer and generation.
+struct Mapped {
+    map: Mmap,
+    info: LayerInfo,
+    tree: Option<PackedRTree>,
+    /// Position (file order) of the feature with fid `f`, `u32::MAX` when absent; built
+    /// on the first `items/{fid}`.
+    position_of_fid: OnceLock<Result<Vec<u32>, String>>,
+}
+
+impl std::fmt::Debug for Mapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mapped")
+            .field("bytes", &self.map.len())
+            .field("info", &self.info)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A layer's FlatGeobuf file.
@@ -130,8 +185,13 @@ pub struct FidIndex {
 pub struct LayerFile {
     path: PathBuf,
     fields: Vec<Field>,
-    info: OnceLock<Result<LayerInfo, String>>,
-    index: OnceLock<Result<FidIndex, String>>,
+    mapped: OnceLock<Result<Mapped, String>>,
+}
+
+/// One feature's flatbuffer in the mapped file, and where it is.
+struct Raw<'a> {
+    position: usize,
+    feature: flatgeobuf::Feature<'a>,
 }
 
 impl LayerFile {
@@ -140,8 +200,7 @@ impl LayerFile {
         LayerFile {
             path,
             fields,
-            info: OnceLock::new(),
-            index: OnceLock::new(),
+            mapped: OnceLock::new(),
         }
     }
 
@@ -169,47 +228,76 @@ impl LayerFile {
         }
     }
 
-    fn open(&self) -> Result<BufReader<File>, LayerError> {
-        File::open(&self.path)
-            .map(|f| BufReader::with_capacity(1 << 16, f))
-            .map_err(|source| LayerError::Io {
-                path: self.path.clone(),
-                context: "opening the layer",
-                source,
-            })
+    fn decode_error(&self, position: usize) -> impl FnOnce(GeozeroError) -> LayerError {
+        let path = self.path.clone();
+        move |source| LayerError::Decode {
+            path,
+            context: format!("feature {position}"),
+            source,
+        }
     }
 
-    fn info(&self) -> Result<&LayerInfo, LayerError> {
-        self.info
-            .get_or_init(|| self.read_info().map_err(|e| e.to_string()))
+    fn mapped(&self) -> Result<&Mapped, LayerError> {
+        self.mapped
+            .get_or_init(|| self.map().map_err(|e| e.to_string()))
             .as_ref()
             .map_err(|problem| self.invalid(problem.clone()))
     }
 
-    fn read_info(&self) -> Result<LayerInfo, LayerError> {
-        let mut file = self.open()?;
-        let mut prefix = [0u8; 12];
-        file.read_exact(&mut prefix)
-            .map_err(|source| LayerError::Io {
-                path: self.path.clone(),
-                context: "reading the header",
-                source,
-            })?;
-        let header_size = u64::from(u32::from_le_bytes([
-            prefix[8], prefix[9], prefix[10], prefix[11],
-        ]));
-        file.seek(SeekFrom::Start(0))
-            .map_err(|source| LayerError::Io {
-                path: self.path.clone(),
-                context: "rewinding",
-                source,
-            })?;
-        let reader = FgbReader::open(file).map_err(self.fgb_error("reading the header"))?;
+    fn map(&self) -> Result<Mapped, LayerError> {
+        let file = File::open(&self.path).map_err(|source| LayerError::Io {
+            path: self.path.clone(),
+            context: "opening the layer",
+            source,
+        })?;
+        // SAFETY: the build never rewrites a published file (a new generation gets new
+        // files, old generations are removed whole, after readers have moved on), so the
+        // mapped bytes do not change under us.
+        let map = unsafe { Mmap::map(&file) }.map_err(|source| LayerError::Io {
+            path: self.path.clone(),
+            context: "mapping the layer",
+            source,
+        })?;
+        let info = self.read_info(&map)?;
+        let tree = if info.count > 0 {
+            let count =
+                usize::try_from(info.count).map_err(|_| self.invalid("too many features"))?;
+            let index = map
+                .get(info.index_start..info.features_start)
+                .ok_or_else(|| self.invalid("the file ends inside the spatial index"))?;
+            Some(
+                PackedRTree::from_buf(index, count, info.node_size)
+                    .map_err(self.fgb_error("reading the index"))?,
+            )
+        } else {
+            None
+        };
+        Ok(Mapped {
+            map,
+            info,
+            tree,
+            position_of_fid: OnceLock::new(),
+        })
+    }
+
+    fn read_info(&self, map: &[u8]) -> Result<LayerInfo, LayerError> {
+        let prefix = map
+            .get(8..12)
+            .ok_or_else(|| self.invalid("shorter than a FlatGeobuf header"))?;
+        let header_size = u32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]);
+        let reader =
+            FgbReader::open(Cursor::new(map)).map_err(self.fgb_error("reading the header"))?;
         let header = reader.header();
         let count = header.features_count();
         let node_size = header.index_node_size();
+        if count > 0 && node_size == 0 {
+            return Err(self.invalid("features without a spatial index"));
+        }
         let index_size = if node_size > 0 && count > 0 {
-            PackedRTree::index_size(count as usize, node_size) as u64
+            PackedRTree::index_size(
+                usize::try_from(count).map_err(|_| self.invalid("too many features"))?,
+                node_size,
+            )
         } else {
             0
         };
@@ -225,17 +313,18 @@ impl LayerFile {
                     None => Slot::Ignored,
                 }
             };
-            columns.push(slot);
+            columns.push((c.type_(), slot));
         }
         let fid_column = fid_column.ok_or_else(|| {
             self.invalid(
                 "no fid column (an integer primary key): rebuild the site with this Portale",
             )
         })?;
-        let index_start = 12 + header_size;
+        let index_start = 12 + header_size as usize;
         Ok(LayerInfo {
             count,
             node_size,
+            geometry_type: header.geometry_type(),
             index_start,
             features_start: index_start + index_size,
             columns,
@@ -245,207 +334,369 @@ impl LayerFile {
 
     /// Features in the file.
     pub fn count(&self) -> Result<u64, LayerError> {
-        Ok(self.info()?.count)
+        Ok(self.mapped()?.info.count)
     }
 
-    fn index(&self) -> Result<&FidIndex, LayerError> {
-        self.index
-            .get_or_init(|| self.build_index().map_err(|e| e.to_string()))
-            .as_ref()
-            .map_err(|problem| self.invalid(problem.clone()))
+    /// The leaf of the R-tree for feature `position`: its envelope and byte offset from
+    /// the start of the feature section. Leaves are the last `count` nodes of the tree,
+    /// in file order.
+    fn leaf(&self, m: &Mapped, position: usize) -> Result<(Rect<f64>, usize), LayerError> {
+        const NODE: usize = 40;
+        let count = m.info.count as usize;
+        let nodes = (m.info.features_start - m.info.index_start) / NODE;
+        let at = m.info.index_start + (nodes - count + position) * NODE;
+        let bytes = m
+            .map
+            .get(at..at + NODE)
+            .ok_or_else(|| self.invalid(format!("no index leaf for feature {position}")))?;
+        let f = |i: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&bytes[i * 8..i * 8 + 8]);
+            b
+        };
+        let rect = Rect::new(
+            Coord {
+                x: f64::from_le_bytes(f(0)),
+                y: f64::from_le_bytes(f(1)),
+            },
+            Coord {
+                x: f64::from_le_bytes(f(2)),
+                y: f64::from_le_bytes(f(3)),
+            },
+        );
+        let offset = usize::try_from(u64::from_le_bytes(f(4)))
+            .map_err(|_| self.invalid(format!("feature {position}: offset out of range")))?;
+        Ok((rect, offset))
     }
 
-    fn build_index(&self) -> Result<FidIndex, LayerError> {
-        let info = self.info()?;
-        let count = usize::try_from(info.count).map_err(|_| self.invalid("too many features"))?;
-        let mut by_position = vec![0u64; count];
-        if count > 0 && info.node_size > 0 {
-            let mut file = self.open()?;
-            file.seek(SeekFrom::Start(info.index_start))
-                .map_err(|source| LayerError::Io {
-                    path: self.path.clone(),
-                    context: "seeking to the index",
-                    source,
-                })?;
-            let items = PackedRTree::stream_search(
-                &mut file,
-                count,
-                info.node_size,
-                f64::MIN,
-                f64::MIN,
-                f64::MAX,
-                f64::MAX,
-            )
-            .map_err(self.fgb_error("reading the index"))?;
-            for item in items {
-                let slot = by_position
-                    .get_mut(item.index)
-                    .ok_or_else(|| self.invalid("index item beyond the feature count"))?;
-                *slot = item.offset as u64;
-            }
-        } else if count > 0 {
-            return Err(self.invalid("features without a spatial index"));
-        }
-        let mut position_of_fid: Vec<u32> = Vec::new();
-        let reader = FgbReader::open(self.open()?).map_err(self.fgb_error("reading the header"))?;
-        let mut iter = reader
-            .select_all()
-            .map_err(self.fgb_error("reading the features"))?;
-        let mut position: u32 = 0;
-        while let Some(feature) = iter
-            .next()
-            .map_err(self.fgb_error(format!("reading feature {position}")))?
-        {
-            let fid = read_fid(feature, info.fid_column)
-                .map_err(|source| LayerError::Decode {
-                    path: self.path.clone(),
-                    context: format!("feature {position}"),
-                    source,
-                })?
-                .ok_or_else(|| self.invalid(format!("feature {position} has no fid")))?;
-            let fid = usize::try_from(fid).map_err(|_| self.invalid("fid out of range"))?;
-            if fid >= position_of_fid.len() {
-                position_of_fid.resize(fid + 1, u32::MAX);
-            }
-            position_of_fid[fid] = position;
-            position += 1;
-        }
-        position_of_fid.shrink_to_fit();
-        Ok(FidIndex {
-            by_position,
-            position_of_fid,
+    /// The feature starting `offset` bytes into the feature section, and the offset of
+    /// the next one.
+    fn raw<'m>(
+        &self,
+        m: &'m Mapped,
+        position: usize,
+        offset: usize,
+    ) -> Result<(Raw<'m>, usize), LayerError> {
+        let start = m.info.features_start + offset;
+        let size = m
+            .map
+            .get(start..start + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+            .ok_or_else(|| self.invalid(format!("feature {position} is past the end")))?;
+        let bytes = m
+            .map
+            .get(start..start + 4 + size)
+            .ok_or_else(|| self.invalid(format!("feature {position} is cut short")))?;
+        let feature = flatgeobuf::size_prefixed_root_as_feature(bytes)
+            .map_err(|e| self.invalid(format!("feature {position}: {e}")))?;
+        Ok((Raw { position, feature }, offset + 4 + size))
+    }
+
+    /// The whole feature: geometry and properties.
+    fn decode(&self, m: &Mapped, raw: &Raw<'_>) -> Result<Feature, LayerError> {
+        let geometry = self.geometry(m, raw)?;
+        let (fid, properties) = self.fid_and_properties(m, raw)?;
+        Ok(Feature {
+            fid,
+            geometry,
+            properties,
         })
+    }
+
+    /// A page feature: properties decoded, geometry in place.
+    fn found<'m>(
+        &self,
+        m: &'m Mapped,
+        raw: &Raw<'m>,
+        decoded: Option<Feature>,
+    ) -> Result<Found<'m>, LayerError> {
+        let geometry = raw
+            .feature
+            .geometry()
+            .ok_or_else(|| self.invalid(format!("feature {} has no geometry", raw.position)))?;
+        let (fid, properties) = match decoded {
+            Some(f) => (f.fid, f.properties),
+            None => self.fid_and_properties(m, raw)?,
+        };
+        Ok(Found {
+            fid,
+            properties,
+            geometry,
+            geometry_type: m.info.geometry_type,
+        })
+    }
+
+    fn fid_and_properties(
+        &self,
+        m: &Mapped,
+        raw: &Raw<'_>,
+    ) -> Result<(u64, Vec<Option<Value>>), LayerError> {
+        let mut fid = None;
+        let mut values = vec![None; self.fields.len()];
+        self.properties(m, raw, |column, value| {
+            match m.info.columns.get(column).map(|c| c.1) {
+                Some(Slot::Fid) => fid = integer_of(&value),
+                Some(Slot::Field(slot, field_type)) => {
+                    if let Some(v) = values.get_mut(slot) {
+                        *v = convert(&value, field_type);
+                    }
+                }
+                Some(Slot::Ignored) | None => {}
+            }
+            false
+        })?;
+        let fid =
+            fid.ok_or_else(|| self.invalid(format!("feature {} has no fid", raw.position)))?;
+        Ok((fid, values))
+    }
+
+    fn geometry(&self, m: &Mapped, raw: &Raw<'_>) -> Result<Geometry<f64>, LayerError> {
+        let g = raw
+            .feature
+            .geometry()
+            .ok_or_else(|| self.invalid(format!("feature {} has no geometry", raw.position)))?;
+        let mut writer = GeoWriter::new();
+        g.process(&mut writer, m.info.geometry_type)
+            .map_err(self.decode_error(raw.position))?;
+        writer
+            .take_geometry()
+            .ok_or_else(|| self.invalid(format!("feature {} has an empty geometry", raw.position)))
+    }
+
+    /// Walks the properties of a feature (FlatGeobuf's encoding: a little-endian `u16`
+    /// column index, then the value in the column's type; strings, JSON and datetimes
+    /// with a `u32` length), calling `visit` until it returns `true`. The crate reads them
+    /// only for features it read itself.
+    fn properties(
+        &self,
+        m: &Mapped,
+        raw: &Raw<'_>,
+        mut visit: impl FnMut(usize, ColumnValue<'_>) -> bool,
+    ) -> Result<(), LayerError> {
+        let Some(props) = raw.feature.properties() else {
+            return Ok(());
+        };
+        let bytes = props.bytes();
+        let bad = |what: &str| self.invalid(format!("feature {}: {what}", raw.position));
+        let take = |at: &mut usize, n: usize| -> Result<&[u8], LayerError> {
+            let s = bytes
+                .get(*at..*at + n)
+                .ok_or_else(|| bad("properties cut short"))?;
+            *at += n;
+            Ok(s)
+        };
+        let mut at = 0usize;
+        // A trailing byte after the last value is tolerated, as the crate does.
+        while at + 1 < bytes.len() {
+            let c = take(&mut at, 2)?;
+            let column = usize::from(u16::from_le_bytes([c[0], c[1]]));
+            let (column_type, _) = *m.info.columns.get(column).ok_or_else(|| {
+                bad(&format!(
+                    "property of column {column}, which is not in the header"
+                ))
+            })?;
+            macro_rules! le {
+                ($t:ty, $n:expr) => {{
+                    let s = take(&mut at, $n)?;
+                    let mut b = [0u8; $n];
+                    b.copy_from_slice(s);
+                    <$t>::from_le_bytes(b)
+                }};
+            }
+            let text = |at: &mut usize| -> Result<&str, LayerError> {
+                let l = take(at, 4)?;
+                let len = u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize;
+                std::str::from_utf8(take(at, len)?).map_err(|_| bad("a string that is not UTF-8"))
+            };
+            let value = match column_type {
+                ColumnType::Byte => ColumnValue::Byte(le!(i8, 1)),
+                ColumnType::UByte => ColumnValue::UByte(le!(u8, 1)),
+                ColumnType::Bool => ColumnValue::Bool(le!(u8, 1) != 0),
+                ColumnType::Short => ColumnValue::Short(le!(i16, 2)),
+                ColumnType::UShort => ColumnValue::UShort(le!(u16, 2)),
+                ColumnType::Int => ColumnValue::Int(le!(i32, 4)),
+                ColumnType::UInt => ColumnValue::UInt(le!(u32, 4)),
+                ColumnType::Long => ColumnValue::Long(le!(i64, 8)),
+                ColumnType::ULong => ColumnValue::ULong(le!(u64, 8)),
+                ColumnType::Float => ColumnValue::Float(le!(f32, 4)),
+                ColumnType::Double => ColumnValue::Double(le!(f64, 8)),
+                ColumnType::String => ColumnValue::String(text(&mut at)?),
+                ColumnType::Json => ColumnValue::Json(text(&mut at)?),
+                ColumnType::DateTime => ColumnValue::DateTime(text(&mut at)?),
+                ColumnType::Binary => {
+                    let l = take(&mut at, 4)?;
+                    let len = u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize;
+                    ColumnValue::Binary(take(&mut at, len)?)
+                }
+                other => return Err(bad(&format!("unsupported column type {other:?}"))),
+            };
+            if visit(column, value) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn fid_of(&self, m: &Mapped, raw: &Raw<'_>) -> Result<u64, LayerError> {
+        let mut fid = None;
+        self.properties(m, raw, |column, value| {
+            if column == m.info.fid_column {
+                fid = integer_of(&value);
+                true
+            } else {
+                false
+            }
+        })?;
+        fid.ok_or_else(|| self.invalid(format!("feature {} has no fid", raw.position)))
+    }
+
+    fn position_of_fid<'m>(&self, m: &'m Mapped) -> Result<&'m [u32], LayerError> {
+        m.position_of_fid
+            .get_or_init(|| {
+                let mut positions: Vec<u32> = Vec::new();
+                let mut offset = 0usize;
+                for position in 0..m.info.count as usize {
+                    let (raw, next) = self.raw(m, position, offset).map_err(|e| e.to_string())?;
+                    let fid = self.fid_of(m, &raw).map_err(|e| e.to_string())?;
+                    let fid = usize::try_from(fid).map_err(|_| "fid out of range".to_string())?;
+                    if fid >= positions.len() {
+                        positions.resize(fid + 1, u32::MAX);
+                    }
+                    positions[fid] =
+                        u32::try_from(position).map_err(|_| "too many features".to_string())?;
+                    offset = next;
+                }
+                positions.shrink_to_fit();
+                Ok(positions)
+            })
+            .as_deref()
+            .map_err(|problem| self.invalid(problem.clone()))
     }
 
     /// The feature with `fid`, if the layer has it.
     pub fn feature(&self, fid: u64) -> Result<Option<Feature>, LayerError> {
-        let index = self.index()?;
+        let m = self.mapped()?;
         let Some(position) = usize::try_from(fid)
             .ok()
-            .and_then(|f| index.position_of_fid.get(f))
-            .filter(|p| **p != u32::MAX)
+            .and_then(|f| {
+                self.position_of_fid(m)
+                    .map(|p| p.get(f).copied())
+                    .transpose()
+            })
+            .transpose()?
+            .filter(|p| *p != u32::MAX)
         else {
             return Ok(None);
         };
-        let mut features = self.read_from(*position as usize, 1)?;
-        Ok(features.pop().filter(|f| f.fid == fid))
-    }
-
-    /// Reads up to `n` features in file order from position `start`, through the index.
-    fn read_from(&self, start: usize, n: usize) -> Result<Vec<Feature>, LayerError> {
-        let info = self.info()?;
-        let skip = if start == 0 {
-            0
-        } else {
-            match self.index()?.by_position.get(start) {
-                Some(offset) => *offset,
-                None => return Ok(Vec::new()),
-            }
-        };
-        let view = Skipping::new(self.open()?, info.features_start, skip).map_err(|source| {
-            LayerError::Io {
-                path: self.path.clone(),
-                context: "seeking to a feature",
-                source,
-            }
-        })?;
-        let reader = FgbReader::open(view).map_err(self.fgb_error("reading the header"))?;
-        let mut iter = reader
-            .select_all()
-            .map_err(self.fgb_error("reading the features"))?;
-        let mut out = Vec::with_capacity(n.min(1024));
-        while out.len() < n {
-            let Some(feature) = iter
-                .next()
-                .map_err(self.fgb_error(format!("reading feature {}", start + out.len())))?
-            else {
-                break;
-            };
-            out.push(self.decode(feature, info, start + out.len())?);
-        }
-        Ok(out)
-    }
-
-    fn decode(
-        &self,
-        feature: &FgbFeature,
-        info: &LayerInfo,
-        position: usize,
-    ) -> Result<Feature, LayerError> {
-        let decode_error = |source| LayerError::Decode {
-            path: self.path.clone(),
-            context: format!("feature {position}"),
-            source,
-        };
-        let geometry = feature.to_geo().map_err(decode_error)?;
-        let mut props = Props {
-            columns: &info.columns,
-            fid: None,
-            values: vec![None; self.fields.len()],
-        };
-        feature
-            .process_properties(&mut props)
-            .map_err(decode_error)?;
-        let fid = props
-            .fid
-            .ok_or_else(|| self.invalid(format!("feature {position} has no fid")))?;
-        Ok(Feature {
-            fid,
-            geometry,
-            properties: props.values,
-        })
+        let position = position as usize;
+        let (_, offset) = self.leaf(m, position)?;
+        let (raw, _) = self.raw(m, position, offset)?;
+        let feature = self.decode(m, &raw)?;
+        Ok(Some(feature).filter(|f| f.fid == fid))
     }
 
     /// Runs a query: the features `selection` keeps, in file order, from `offset`, at most
     /// `limit`, and how many there are in all.
-    pub fn query(
-        &self,
+    pub fn query<'s>(
+        &'s self,
         selection: &Selection<'_>,
         offset: u64,
         limit: usize,
-    ) -> Result<Page, LayerError> {
-        let info = self.info()?;
+    ) -> Result<Page<'s>, LayerError> {
+        let m = self.mapped()?;
+        let count = m.info.count as usize;
+        let mut features = Vec::new();
         if selection.envelope.is_none() && selection.test.is_none() {
-            let features = match usize::try_from(offset) {
-                Ok(start) if offset < info.count && limit > 0 => self.read_from(start, limit)?,
-                _ => Vec::new(),
-            };
+            if let Ok(start) = usize::try_from(offset)
+                && start < count
+                && limit > 0
+            {
+                let (_, mut at) = self.leaf(m, start)?;
+                for position in start..count.min(start.saturating_add(limit)) {
+                    let (raw, next) = self.raw(m, position, at)?;
+                    features.push(self.found(m, &raw, None)?);
+                    at = next;
+                }
+            }
             return Ok(Page {
-                matched: info.count,
+                matched: m.info.count,
                 features,
             });
         }
         let mut matched = 0u64;
-        let mut features = Vec::new();
-        if info.count == 0 {
-            return Ok(Page { matched, features });
-        }
-        let reader = FgbReader::open(self.open()?).map_err(self.fgb_error("reading the header"))?;
-        let mut iter = match selection.envelope {
-            Some(r) if info.node_size > 0 => reader
-                .select_bbox(r.min().x, r.min().y, r.max().x, r.max().y)
-                .map_err(self.fgb_error("searching the index"))?,
-            _ => reader
-                .select_all()
-                .map_err(self.fgb_error("reading the features"))?,
-        };
-        let mut candidate = 0usize;
-        while let Some(raw) = iter
-            .next()
-            .map_err(self.fgb_error(format!("reading candidate {candidate}")))?
-        {
-            let feature = self.decode(raw, info, candidate)?;
-            candidate += 1;
-            if !selection.test.is_none_or(|t| t(&feature)) {
-                continue;
-            }
+        let mut keep = |raw: &Raw<'s>, decoded: Option<Feature>, features: &mut Vec<Found<'s>>| {
             if matched >= offset && features.len() < limit {
-                features.push(feature);
+                features.push(self.found(m, raw, decoded)?);
             }
             matched += 1;
+            Ok::<_, LayerError>(())
+        };
+        match (selection.envelope, &m.tree) {
+            (_, None) => {}
+            (Some(r), Some(tree)) => {
+                let mut hits = tree
+                    .search(r.min().x, r.min().y, r.max().x, r.max().y)
+                    .map_err(self.fgb_error("searching the index"))?;
+                hits.sort_unstable_by_key(|h| h.index);
+                for hit in hits {
+                    let (envelope, at) = self.leaf(m, hit.index)?;
+                    let (raw, _) = self.raw(m, hit.index, at)?;
+                    if selection.envelope_is_the_test {
+                        let meets = within(&envelope, &r)
+                            || raw
+                                .feature
+                                .geometry()
+                                .is_some_and(|g| vertex_inside(&g, &r))
+                            || self.geometry(m, &raw)?.intersects(&r);
+                        if meets {
+                            keep(&raw, None, &mut features)?;
+                        }
+                    } else {
+                        let feature = self.decode(m, &raw)?;
+                        if selection.test.is_none_or(|t| t(&feature)) {
+                            keep(&raw, Some(feature), &mut features)?;
+                        }
+                    }
+                }
+            }
+            (None, Some(_)) => {
+                let mut at = 0usize;
+                for position in 0..count {
+                    let (raw, next) = self.raw(m, position, at)?;
+                    at = next;
+                    let feature = self.decode(m, &raw)?;
+                    if selection.test.is_none_or(|t| t(&feature)) {
+                        keep(&raw, Some(feature), &mut features)?;
+                    }
+                }
+            }
         }
         Ok(Page { matched, features })
     }
+}
+
+/// Whether `a` lies in `b`, boundaries included.
+fn within(a: &Rect<f64>, b: &Rect<f64>) -> bool {
+    a.min().x >= b.min().x
+        && a.min().y >= b.min().y
+        && a.max().x <= b.max().x
+        && a.max().y <= b.max().y
+}
+
+/// Whether a vertex of `g` (any part) lies in `r`: then `g` meets `r`, whatever its type.
+fn vertex_inside(g: &flatgeobuf::Geometry<'_>, r: &Rect<f64>) -> bool {
+    if let Some(xy) = g.xy() {
+        let (min, max) = (r.min(), r.max());
+        let n = xy.len() / 2;
+        for i in 0..n {
+            let (x, y) = (xy.get(2 * i), xy.get(2 * i + 1));
+            if x >= min.x && x <= max.x && y >= min.y && y <= max.y {
+                return true;
+            }
+        }
+    }
+    g.parts()
+        .is_some_and(|parts| parts.iter().any(|p| vertex_inside(&p, r)))
 }
 
 fn is_integer(t: ColumnType) -> bool {
@@ -462,60 +713,6 @@ fn integer_of(value: &ColumnValue<'_>) -> Option<u64> {
         ColumnValue::ULong(v) => Some(v),
         ColumnValue::UInt(v) => Some(u64::from(v)),
         _ => None,
-    }
-}
-
-/// Reads only the fid of a feature.
-fn read_fid(feature: &FgbFeature, fid_column: usize) -> Result<Option<u64>, GeozeroError> {
-    struct FidOnly {
-        column: usize,
-        fid: Option<u64>,
-    }
-    impl PropertyProcessor for FidOnly {
-        fn property(
-            &mut self,
-            idx: usize,
-            _name: &str,
-            value: &ColumnValue<'_>,
-        ) -> geozero::error::Result<bool> {
-            if idx == self.column {
-                self.fid = integer_of(value);
-                return Ok(true);
-            }
-            Ok(false)
-        }
-    }
-    let mut p = FidOnly {
-        column: fid_column,
-        fid: None,
-    };
-    feature.process_properties(&mut p)?;
-    Ok(p.fid)
-}
-
-struct Props<'a> {
-    columns: &'a [Slot],
-    fid: Option<u64>,
-    values: Vec<Option<Value>>,
-}
-
-impl PropertyProcessor for Props<'_> {
-    fn property(
-        &mut self,
-        idx: usize,
-        _name: &str,
-        value: &ColumnValue<'_>,
-    ) -> geozero::error::Result<bool> {
-        match self.columns.get(idx) {
-            Some(Slot::Fid) => self.fid = integer_of(value),
-            Some(Slot::Field(slot, field_type)) => {
-                if let Some(v) = self.values.get_mut(*slot) {
-                    *v = convert(value, *field_type);
-                }
-            }
-            Some(Slot::Ignored) | None => {}
-        }
-        Ok(false)
     }
 }
 
@@ -544,92 +741,4 @@ fn convert(value: &ColumnValue<'_>, field_type: FieldType) -> Option<Value> {
         }
         ColumnValue::Binary(_) => return None,
     })
-}
-
-/// A reader over a FlatGeobuf file with `skip` bytes cut out right after `data_start`
-/// (the start of the feature section): the crate's iterators then begin at the feature
-/// that starts `skip` bytes into the section. Positions are those of the view.
-struct Skipping<R> {
-    inner: R,
-    data_start: u64,
-    skip: u64,
-    pos: u64,
-}
-
-impl<R: Read + Seek> Skipping<R> {
-    fn new(mut inner: R, data_start: u64, skip: u64) -> io::Result<Skipping<R>> {
-        inner.seek(SeekFrom::Start(0))?;
-        Ok(Skipping {
-            inner,
-            data_start,
-            skip,
-            pos: 0,
-        })
-    }
-
-    fn physical(&self, pos: u64) -> u64 {
-        if pos < self.data_start {
-            pos
-        } else {
-            pos + self.skip
-        }
-    }
-}
-
-impl<R: Read + Seek> Read for Skipping<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = if self.pos < self.data_start {
-            let room = usize::try_from(self.data_start - self.pos).unwrap_or(usize::MAX);
-            let len = buf.len().min(room);
-            self.inner.read(&mut buf[..len])?
-        } else {
-            self.inner.read(buf)?
-        };
-        let before = self.pos;
-        self.pos += n as u64;
-        if before < self.data_start && self.pos >= self.data_start && self.skip > 0 {
-            self.inner.seek(SeekFrom::Start(self.physical(self.pos)))?;
-        }
-        Ok(n)
-    }
-}
-
-impl<R: Read + Seek> Seek for Skipping<R> {
-    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        let target = match to {
-            SeekFrom::Start(p) => Some(p),
-            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
-            SeekFrom::End(d) => {
-                let len = self.inner.seek(SeekFrom::End(0))?;
-                len.saturating_sub(self.skip).checked_add_signed(d)
-            }
-        }
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?;
-        self.inner.seek(SeekFrom::Start(self.physical(target)))?;
-        self.pos = target;
-        Ok(target)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::io::Cursor;
-
-    #[test]
-    fn skipping_view_cuts_bytes_after_the_data_start() {
-        let bytes: Vec<u8> = (0u8..20).collect();
-        let mut v = Skipping::new(Cursor::new(bytes), 4, 6).unwrap();
-        let mut out = Vec::new();
-        v.read_to_end(&mut out).unwrap();
-        assert_eq!(out, [0, 1, 2, 3, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
-        assert_eq!(v.seek(SeekFrom::Start(2)).unwrap(), 2);
-        assert_eq!(v.seek(SeekFrom::Current(3)).unwrap(), 5);
-        let mut b = [0u8; 2];
-        v.read_exact(&mut b).unwrap();
-        assert_eq!(b, [11, 12]);
-        assert_eq!(v.seek(SeekFrom::End(-1)).unwrap(), 13);
-        v.read_exact(&mut b[..1]).unwrap();
-        assert_eq!(b[0], 19);
-    }
 }

@@ -10,6 +10,11 @@
 //!
 //! One `OgcService` is kept per live generation ([`Services`]): it owns the per-layer
 //! lazy state (header facts, fid indexes) and is dropped with the generation.
+//!
+//! At most one request per core runs on the blocking pool at a time; the others wait in
+//! line (a fair semaphore). Without the line, 16 concurrent pages become 16 threads sharing
+//! one core: every request then takes as long as the sum of the others, and a heavy page
+//! (hundreds of polygons) the longest of all. In line, each runs to completion in turn.
 
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
@@ -19,6 +24,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
+use tokio::sync::Semaphore;
 
 use super::Current;
 use super::state::{AppState, Generation};
@@ -28,10 +34,22 @@ use crate::ogc::{OgcError, OgcService, Reply, Request};
 /// A generation (held weakly, so that it can be dropped) and its service.
 type Entry = (Weak<Generation>, Arc<OgcService>);
 
-/// The OGC API services of the generations still in use, created on first use.
-#[derive(Debug, Clone, Default)]
+/// The OGC API services of the generations still in use, created on first use, and the
+/// line of requests waiting for a core.
+#[derive(Debug, Clone)]
 pub struct Services {
     inner: Arc<Mutex<Vec<Entry>>>,
+    workers: Arc<Semaphore>,
+}
+
+impl Default for Services {
+    fn default() -> Services {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        Services {
+            inner: Arc::default(),
+            workers: Arc::new(Semaphore::new(cores)),
+        }
+    }
 }
 
 impl Services {
@@ -121,7 +139,11 @@ async fn handle(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let service = services.for_generation(&generation);
+    let Ok(permit) = services.workers.clone().acquire_owned().await else {
+        return exception(&OgcError::internal("the OGC API worker line is closed"));
+    };
     let outcome = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         service.handle(&Request {
             endpoint,
             collection: collection.as_deref(),
