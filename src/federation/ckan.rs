@@ -304,7 +304,7 @@ pub(crate) fn map_package(pkg: &Value, portal: &str) -> Draft {
         .or_else(|| field(pkg, "maintainer_email"))
         .or_else(|| field(pkg, "author_email"));
     draft.contact_point =
-        (contact_name.is_some() || contact_email.is_some()).then(|| FederatedContact {
+        (contact_name.is_some() || contact_email.is_some()).then_some(FederatedContact {
             name: contact_name,
             email: contact_email,
             url: None,

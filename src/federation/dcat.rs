@@ -182,9 +182,14 @@ pub fn read_page(page: &Fetched, source: &str, now: &str) -> Result<PageRead, St
         }
     }
     datasets.sort_by_key(|s| s.to_string());
+    let dir = page
+        .url
+        .join(".")
+        .map(|u| u.to_string())
+        .unwrap_or_default();
     let records = datasets
         .into_iter()
-        .map(|d| map_dataset(&graph, d).finish(source, page_url, now))
+        .map(|d| map_dataset(&graph, d, &dir).finish(source, page_url, now))
         .collect();
     let total_items = graph
         .triples_for_predicate(HYDRA_TOTAL_ITEMS)
@@ -267,7 +272,7 @@ pub fn parse(format: RdfFormat, body: &[u8], base: &str) -> Result<Graph, String
         .map_err(|e| format!("the page URL is not a valid base IRI: {e}"))?;
     let mut graph = Graph::new();
     for quad in parser.for_slice(body) {
-        let quad = quad.map_err(|e| format!("invalid {} : {e}", format.name()))?;
+        let quad = quad.map_err(|e| format!("invalid {}: {e}", format.name()))?;
         graph.insert(&Triple::from(quad));
     }
     Ok(graph)
@@ -344,10 +349,30 @@ fn text(term: TermRef<'_>) -> Option<&str> {
     }
 }
 
+/// The objects of `p`, in a stable order: blank nodes (whose ids change from one parse to
+/// the next) sort by what they say, so that the same document always maps to the same
+/// record and an unchanged record keeps its hash.
 fn objects<'a>(g: &'a Graph, s: NamedOrBlankNodeRef<'a>, p: NamedNodeRef<'a>) -> Vec<TermRef<'a>> {
-    let mut out: Vec<TermRef<'a>> = g.objects_for_subject_predicate(s, p).collect();
-    out.sort_by_key(|t| t.to_string());
-    out
+    let mut out: Vec<(String, TermRef<'a>)> = g
+        .objects_for_subject_predicate(s, p)
+        .map(|t| (sort_key(g, t), t))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.into_iter().map(|(_, t)| t).collect()
+}
+
+fn sort_key(g: &Graph, t: TermRef<'_>) -> String {
+    match t {
+        TermRef::BlankNode(b) => {
+            let mut parts: Vec<String> = g
+                .triples_for_subject(b)
+                .map(|t| format!("{} {}", t.predicate, t.object))
+                .collect();
+            parts.sort();
+            format!("~{}", parts.join(" ; "))
+        }
+        _ => t.to_string(),
+    }
 }
 
 /// The best literal of `p`: Italian, then no language, then English, then any.
@@ -389,8 +414,18 @@ fn code_of(value: &str, base: &str) -> String {
         .unwrap_or_else(|| value.to_string())
 }
 
-/// Maps one `dcat:Dataset` node to a draft record, noting its defects.
-pub(crate) fn map_dataset(g: &Graph, d: NamedOrBlankNodeRef<'_>) -> Draft {
+/// What a relative IRI in the source said before it was resolved against the page URL
+/// (`rdf:resource="CSV"` becomes `<page dir>/CSV`; the harvester wants `CSV` back).
+fn unresolve<'a>(value: &'a str, page_dir: &str) -> &'a str {
+    match value.strip_prefix(page_dir) {
+        Some(rest) if !page_dir.is_empty() && !rest.is_empty() => rest,
+        _ => value,
+    }
+}
+
+/// Maps one `dcat:Dataset` node to a draft record, noting its defects. `page_dir` is the
+/// URL the page's relative IRIs were resolved against.
+pub(crate) fn map_dataset(g: &Graph, d: NamedOrBlankNodeRef<'_>, page_dir: &str) -> Draft {
     let mut draft = Draft::default();
     let iri = match d {
         NamedOrBlankNodeRef::NamedNode(n) => Some(n.as_str().to_string()),
@@ -480,7 +515,7 @@ pub(crate) fn map_dataset(g: &Graph, d: NamedOrBlankNodeRef<'_>) -> Draft {
             draft.defects.insert(Defect::ContactPointNotVcard);
         }
     }
-    draft.contact_point = contacts.into_iter().find_map(|t| contact(g, t));
+    draft.contact_point = contacts.into_iter().find_map(|t| contact(g, t, page_dir));
 
     let mut licences = objects(g, d, DCT_LICENSE);
     draft.frequency = first_text(g, d, DCT_ACCRUAL).map(|f| code_of(&f, EU_FREQUENCY));
@@ -513,7 +548,8 @@ pub(crate) fn map_dataset(g: &Graph, d: NamedOrBlankNodeRef<'_>) -> Draft {
         }
         let format = objects(g, n, DCT_FORMAT)
             .into_iter()
-            .find_map(|f| format_of(g, f));
+            .find_map(|f| format_of(g, f))
+            .map(|f| unresolve(&f, page_dir).to_string());
         if objects(g, n, DCT_FORMAT).is_empty() {
             draft.defects.insert(Defect::DistributionWithoutFormat);
         }
@@ -578,10 +614,11 @@ fn agent(g: &Graph, t: TermRef<'_>) -> Option<FederatedAgent> {
     Some(FederatedAgent { name, identifier })
 }
 
-fn contact(g: &Graph, t: TermRef<'_>) -> Option<FederatedContact> {
+fn contact(g: &Graph, t: TermRef<'_>, page_dir: &str) -> Option<FederatedContact> {
     let n = node(t)?;
     let name = pick(g, n, VCARD_FN).or_else(|| pick(g, n, FOAF_NAME));
-    let email = first_text(g, n, VCARD_HAS_EMAIL);
+    // `rdf:resource="name@example.it"` (no mailto:) is a relative IRI: undo the resolution.
+    let email = first_text(g, n, VCARD_HAS_EMAIL).map(|e| unresolve(&e, page_dir).to_string());
     let mut url = first_text(g, n, VCARD_HAS_URL);
     if url.is_none()
         && name.is_none()
