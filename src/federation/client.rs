@@ -137,9 +137,10 @@ impl Fetcher {
     }
 
     async fn http_get(&self, url: &Url, accept: &str) -> Result<Fetched, FetchError> {
+        // reqwest's messages repeat the URL, which the error already names.
         let request_error = |e: reqwest::Error| FetchError::Request {
             url: url.to_string(),
-            detail: error_chain(&e),
+            detail: error_chain(&e.without_url()),
         };
         let mut response = self
             .client
