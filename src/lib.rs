@@ -13,6 +13,7 @@
 
 pub mod config;
 pub mod etl;
+pub mod federation;
 pub mod geo;
 pub mod model;
 pub mod ogc;

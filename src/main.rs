@@ -59,8 +59,12 @@ enum Command {
         /// catalog.toml's base_url); every URL Portale writes starts with it.
         #[arg(long)]
         public_url: Option<String>,
+        /// Folder holding catalog/: runs the scheduled harvests of its [[harvest]] sources
+        /// in the background while serving.
+        #[arg(long)]
+        root: Option<PathBuf>,
     },
-    /// Build, then serve.
+    /// Build, then serve (and run the scheduled harvests of catalog.toml).
     Up {
         #[arg(long, default_value = ".")]
         root: PathBuf,
@@ -73,6 +77,18 @@ enum Command {
         /// Public base URL of the site (see `serve`).
         #[arg(long)]
         public_url: Option<String>,
+    },
+    /// Pull the remote catalogues configured in catalog.toml ([[harvest]]) into the site as
+    /// federated records, and write the harvest report.
+    Harvest {
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Site folder (default: ROOT/site).
+        #[arg(long)]
+        site: Option<PathBuf>,
+        /// Harvest only this source (repeatable); the others keep their records.
+        #[arg(long = "source", value_name = "NAME")]
+        sources: Vec<String>,
     },
 }
 
@@ -110,7 +126,8 @@ fn run(cli: Cli) -> Result<()> {
             site,
             addr,
             public_url,
-        } => cmd_serve(&site, addr, public_url),
+            root,
+        } => cmd_serve(&site, addr, public_url, root.as_deref()),
         Command::Up {
             root,
             site,
@@ -120,9 +137,132 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let site = site.unwrap_or_else(|| root.join("site"));
             cmd_build(&root, &site, jobs, false)?;
-            cmd_serve(&site, addr, public_url)
+            cmd_serve(&site, addr, public_url, Some(&root))
+        }
+        Command::Harvest {
+            root,
+            site,
+            sources,
+        } => {
+            let site = site.unwrap_or_else(|| root.join("site"));
+            cmd_harvest(&root, &site, &sources)
         }
     }
+}
+
+fn load_catalog(root: &Path) -> Result<config::CatalogConfig> {
+    config::CatalogConfig::load(&root.join("catalog").join("catalog.toml")).map_err(|e| {
+        anyhow::anyhow!(
+            "the catalogue configuration in {} has {} problem(s):\n{e}",
+            root.display(),
+            e.0.len()
+        )
+    })
+}
+
+fn cmd_harvest(root: &Path, site: &Path, only: &[String]) -> Result<()> {
+    let catalog = load_catalog(root)?;
+    if catalog.harvest.is_empty() {
+        println!(
+            "no [[harvest]] sources in {}: nothing to harvest (see docs/RECIPES.md)",
+            catalog.path.display()
+        );
+        return Ok(());
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let only = (!only.is_empty()).then_some(only);
+    let report = runtime
+        .block_on(portale::federation::harvest(site, &catalog.harvest, only))
+        .with_context(|| format!("cannot harvest into {}", site.display()))?;
+    println!(
+        "{:<20} {:<5} {:<9} {:>5} {:>6} {:>7} {:>9} {:>7} {:>7} {:>7}",
+        "source",
+        "kind",
+        "status",
+        "pages",
+        "new",
+        "updated",
+        "unchanged",
+        "deleted",
+        "skipped",
+        "stored"
+    );
+    let mut failed = Vec::new();
+    for s in &report.sources {
+        if only.is_some_and(|o| !o.contains(&s.name)) {
+            continue;
+        }
+        let r = &s.records;
+        println!(
+            "{:<20} {:<5} {:<9} {:>5} {:>6} {:>7} {:>9} {:>7} {:>7} {:>7}",
+            s.name,
+            s.kind.as_str(),
+            s.status.as_str(),
+            s.pages,
+            r.new,
+            r.updated,
+            r.unchanged,
+            r.deleted,
+            r.skipped,
+            r.stored
+        );
+        if let Some(why) = &s.stopped_because {
+            println!("    stopped: {why}");
+        }
+        if r.not_seen_kept > 0 {
+            println!(
+                "    {} records missing from this incomplete crawl are kept until a complete one",
+                r.not_seen_kept
+            );
+        }
+        for k in s.skipped.iter().take(5) {
+            println!(
+                "    skipped {}: {}",
+                k.id.as_deref().or(k.title.as_deref()).unwrap_or("a record"),
+                k.reason
+            );
+        }
+        if r.skipped > 5 {
+            println!("    ... {} skipped in all (see the report)", r.skipped);
+        }
+        if !s.sanitized.is_empty() {
+            println!("    markup removed from {} records", s.sanitized.len());
+        }
+        if !s.defects.is_empty() {
+            let d: Vec<String> = s.defects.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            println!("    defects: {}", d.join(", "));
+        }
+        for w in &s.warnings {
+            println!("    warning: {w}");
+        }
+        if s.status == portale::federation::CrawlStatus::Failed {
+            failed.push(format!(
+                "{}: {}",
+                s.name,
+                s.stopped_because.as_deref().unwrap_or("failed")
+            ));
+        }
+    }
+    for removed in &report.removed_sources {
+        println!("removed the records of {removed}, no longer in catalog.toml");
+    }
+    println!(
+        "\nreport: {}",
+        portale::federation::FederationLayout::new(site)
+            .report_path()
+            .display()
+    );
+    if !failed.is_empty() {
+        anyhow::bail!(
+            "{} source(s) could not be harvested; their previous records are kept:\n{}",
+            failed.len(),
+            failed.join("\n")
+        );
+    }
+    Ok(())
 }
 
 fn load(root: &Path) -> Result<SiteConfig> {
@@ -341,7 +481,16 @@ fn cmd_build(
     }
 }
 
-fn cmd_serve(site: &Path, addr: SocketAddr, public_url: Option<String>) -> Result<()> {
+fn cmd_serve(
+    site: &Path,
+    addr: SocketAddr,
+    public_url: Option<String>,
+    harvest_root: Option<&Path>,
+) -> Result<()> {
+    let harvest_sources = match harvest_root {
+        Some(root) => load_catalog(root)?.harvest,
+        None => Vec::new(),
+    };
     if let Some(u) = &public_url {
         anyhow::ensure!(
             u.starts_with("http://") || u.starts_with("https://"),
@@ -356,6 +505,19 @@ fn cmd_serve(site: &Path, addr: SocketAddr, public_url: Option<String>) -> Resul
         let state = portale::server::AppState::open_with(site, public_url)
             .with_context(|| format!("cannot serve {}", site.display()))?;
         state.spawn_watcher(Duration::from_secs(1));
+        let scheduled: Vec<String> = harvest_sources
+            .iter()
+            .filter(|s| s.schedule != config::Schedule::Manual)
+            .map(|s| format!("{} ({})", s.name, s.schedule))
+            .collect();
+        if !scheduled.is_empty() {
+            println!("scheduled harvests: {}", scheduled.join(", "));
+            tokio::spawn(portale::federation::run_schedule(
+                site.to_path_buf(),
+                harvest_sources,
+                Duration::from_secs(60),
+            ));
+        }
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;

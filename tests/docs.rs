@@ -57,6 +57,14 @@ ipa = "c_b648"
 [contact_point]
 name = "n"
 email = "a@b.it"
+
+[[harvest]]
+name = "h1"
+kind = "dcat"
+url = "https://example.org/catalog.ttl"
+
+[harvest.limits]
+max_pages = 1
 "#;
 
 /// Inserts an unknown key after `anchor` and returns the valid keys the parser lists.
@@ -127,7 +135,14 @@ fn every_key_is_documented_with_an_example() {
             checked += 1;
         }
     }
-    for anchor in ["", "[catalog]", "[publisher]", "[contact_point]"] {
+    for anchor in [
+        "",
+        "[catalog]",
+        "[publisher]",
+        "[contact_point]",
+        "[[harvest]]",
+        "[harvest.limits]",
+    ] {
         for key in keys_after(CATALOG, anchor, catalog_err) {
             let documented =
                 docs.contains(&format!("\n{key} =")) || docs.contains(&format!("[{key}]"));

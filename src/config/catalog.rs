@@ -1,10 +1,12 @@
-//! `catalog/catalog.toml`: the publisher, the public base URL and the defaults.
+//! `catalog/catalog.toml`: the publisher, the public base URL, the defaults and the
+//! remote catalogues to harvest (`[[harvest]]`).
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_spanned::Spanned;
 
+use super::harvest::{self, HarvestSection, HarvestSource};
 use super::{ConfigError, ConfigErrors, line_of, parse_toml};
 use crate::model::{Agent, Catalog, ContactPoint};
 
@@ -14,6 +16,9 @@ pub struct CatalogFile {
     pub catalog: CatalogSection,
     pub publisher: PublisherSection,
     pub contact_point: ContactSection,
+    /// Remote catalogues to harvest (`[[harvest]]`, see [`super::harvest`]).
+    #[serde(default)]
+    pub harvest: Vec<HarvestSection>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -64,6 +69,8 @@ pub struct CatalogConfig {
     /// The file's bytes, part of every dataset's build cache key.
     pub text: String,
     pub catalog: Catalog,
+    /// The `[[harvest]]` sources, in file order.
+    pub harvest: Vec<HarvestSource>,
 }
 
 impl CatalogConfig {
@@ -151,6 +158,7 @@ impl CatalogConfig {
             }
             None => None,
         };
+        let harvest = harvest::validate(path, text, &file.harvest, &mut errors);
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
@@ -177,6 +185,7 @@ impl CatalogConfig {
                 istat_code: file.catalog.istat_code,
                 territory_bbox,
             },
+            harvest,
         })
     }
 }

@@ -11,12 +11,14 @@
 //! in step.
 
 pub mod catalog;
+pub mod harvest;
 pub mod recipe;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use catalog::CatalogConfig;
+pub use harvest::{HarvestSource, Limits, Schedule, SourceKind};
 pub use recipe::Recipe;
 
 /// A configuration error, located in a file (and a line when there is one).

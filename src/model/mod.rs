@@ -316,3 +316,135 @@ impl Manifest {
         self.datasets.iter().find(|d| d.id == id)
     }
 }
+
+/// A dataset harvested from another portal (`portale harvest`): what the remote catalogue
+/// said about it, mapped to one shape for both CKAN and DCAT sources.
+///
+/// Federated records are kept apart from our own datasets (in `site/federation/`, never in
+/// a generation's manifest) and are left out of our DCAT and CKAN outputs unless their
+/// source is configured with `republish = true`, so that portals do not harvest each other
+/// in circles. Text fields hold plain text: markup found at the origin was removed (and
+/// the field named in `sanitized`); a page showing them must still escape them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FederatedRecord {
+    /// Name of the harvest source (`[[harvest]] name` in `catalog.toml`).
+    pub source: String,
+    /// A stable, URL-safe key: 16 hex digits of SHA-256 of the source name and `original_id`.
+    pub key: String,
+    /// The identifier at the origin: `dct:identifier` (or the dataset's URI when it has
+    /// none), a CKAN package `id`.
+    pub original_id: String,
+    /// The dataset's URI at the origin (the RDF subject, or a CKAN package's `uri` extra).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uri: Option<String>,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    /// EU data-theme codes (`EDUC`) when the origin used that vocabulary; other themes as
+    /// the origin wrote them (a URI or a label).
+    #[serde(default)]
+    pub themes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publisher: Option<FederatedAgent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rights_holder: Option<FederatedAgent>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_point: Option<FederatedContact>,
+    /// The licence: a URI (AgID, Creative Commons) or the origin's licence id or title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    /// EU frequency code (`ANNUAL`) when from that vocabulary, otherwise as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<String>,
+    /// ISO 8601 date or date-time, as the origin gave it (day-first dates rewritten).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued: Option<String>,
+    /// ISO 8601 date or date-time of the last change at the origin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified: Option<String>,
+    /// The dataset's page at the origin (`dcat:landingPage`, the CKAN dataset page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub landing_page: Option<String>,
+    /// The URL the record was read from (a catalogue page, a `package_search` page).
+    pub harvested_from: String,
+    #[serde(default)]
+    pub distributions: Vec<FederatedDistribution>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spatial: Option<FederatedSpatial>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temporal: Option<TemporalExtent>,
+    /// Fields whose markup (HTML tags, scripts) was removed: `title`, `description`, ...
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sanitized: Vec<String>,
+    /// Metadata defects found at the origin that did not prevent the import (codes such
+    /// as `no-distribution`, see `portale::federation::Defect`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub defects: Vec<String>,
+    /// Lowercase hex SHA-256 of the record's content (every field but `key`, `hash`,
+    /// `harvested_from` and `harvested_at`): an unchanged hash means an unchanged record.
+    pub hash: String,
+    /// When this version of the record was harvested (RFC 3339, UTC).
+    pub harvested_at: String,
+}
+
+/// An organisation named by a federated record (publisher, rights holder).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FederatedAgent {
+    pub name: String,
+    /// The agent's identifier at the origin (an IPA code for Italian administrations).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifier: Option<String>,
+}
+
+/// A federated record's contact point; every part is optional at the origin.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FederatedContact {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// E-mail address without `mailto:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// One distribution of a federated record, with the origin's URLs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FederatedDistribution {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+    /// EU file-type code (`CSV`) when from that vocabulary, otherwise as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub byte_size: Option<u64>,
+}
+
+/// Spatial coverage of a federated record.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FederatedSpatial {
+    /// Place URIs (ISTAT, GeoNames, EU places).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uris: Vec<String>,
+    /// Place names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub names: Vec<String>,
+    /// The geometry as the origin wrote it (WKT or GeoJSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geometry: Option<String>,
+    /// WGS84 `[min_lon, min_lat, max_lon, max_lat]` of the geometry, when it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bbox: Option<[f64; 4]>,
+}

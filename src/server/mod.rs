@@ -25,6 +25,7 @@
 //! | `GET/HEAD /datasets.json`, `/datasets/{id}.json` | [`datasets`] |
 //! | `GET/HEAD /datasets/{id}/files/{file}` | [`files`] |
 //! | `GET/HEAD /-/health` | [`health`] |
+//! | `GET/HEAD /-/harvest` (the last harvest report) | [`harvest`] |
 //! | `GET/HEAD /ogc`, `/ogc/...` (OGC API – Features) | [`ogc`] |
 //! | `GET/HEAD /tiles/{layer}/{z}/{x}/{y}.mvt`, `/tiles/{layer}.json`, `/tiles/{layer}.pmtiles`, `/styles/{layer}.json` | [`tiles`] |
 //!
@@ -42,6 +43,7 @@ mod body;
 pub mod datasets;
 pub mod error;
 pub mod files;
+pub mod harvest;
 pub mod health;
 pub mod ogc;
 pub mod state;
@@ -75,6 +77,7 @@ pub fn app(state: AppState) -> Router {
         .route("/datasets/{file}", get(datasets::one))
         .route("/datasets/{id}/files/{file}", get(files::download))
         .route("/-/health", get(health::health))
+        .route("/-/harvest", get(harvest::report))
         .merge(ogc::routes())
         .route("/tiles/{file}", get(tiles::layer_file))
         .route("/tiles/{layer}/{z}/{x}/{y}", get(tiles::tile))
