@@ -23,6 +23,8 @@
 //! | route | file |
 //! |---|---|
 //! | `GET/HEAD /datasets.json`, `/datasets/{id}.json` | [`datasets`] |
+//! | `GET/HEAD /catalog.ttl`, `/catalog.rdf`, `/catalog.jsonld`, `/datasets/{id}.{ttl,rdf,jsonld}` | [`dcat`] |
+//! | `GET/HEAD /sitemap.xml`, `/robots.txt` | [`discovery`] |
 //! | `GET/HEAD /datasets/{id}/files/{file}` | [`files`] |
 //! | `GET/HEAD /-/health` | [`health`] |
 //! | `GET/HEAD /ogc`, `/ogc/...` (OGC API – Features) | [`ogc`] |
@@ -40,6 +42,8 @@
 
 mod body;
 pub mod datasets;
+pub mod dcat;
+pub mod discovery;
 pub mod error;
 pub mod files;
 pub mod health;
@@ -76,6 +80,8 @@ pub fn app(state: AppState) -> Router {
         .route("/datasets/{id}/files/{file}", get(files::download))
         .route("/-/health", get(health::health))
         .merge(ogc::routes())
+        .merge(dcat::routes())
+        .merge(discovery::routes())
         .route("/tiles/{file}", get(tiles::layer_file))
         .route("/tiles/{layer}/{z}/{x}/{y}", get(tiles::tile))
         .route("/styles/{file}", get(tiles::style))
