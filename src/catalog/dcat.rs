@@ -387,7 +387,7 @@ impl CatalogQuery {
         if let Some(t) = self.modified_since {
             pairs.push((
                 "modified_since",
-                t.to_rfc3339_opts(SecondsFormat::Secs, true),
+                t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
             ));
         }
         if let Some(q) = &self.q {
@@ -816,6 +816,9 @@ fn add_contact(
     b.link(&node, VCARD_HAS_EMAIL, mailto.as_ref());
     if let Some(url) = contact.url.as_deref().and_then(optional_iri) {
         b.link(&node, VCARD_HAS_URL, url.as_ref());
+        // Often the catalogue's homepage, which the catalogue types `foaf:Document`: the
+        // dataset says the same, so that its part of the catalogue stays its own graph.
+        b.link(&url, rdf::TYPE, FOAF_DOCUMENT);
     }
     Ok(node)
 }
