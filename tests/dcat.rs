@@ -708,6 +708,29 @@ async fn dataset_json_has_score_and_schema_org_and_the_page_redirects() {
         r.header("location"),
         format!("{BASE}/datasets/ds-0002.json")
     );
+    // Dataset and catalogue URIs dereference to the RDF an Accept header asks for.
+    for (accept, path, target) in [
+        ("text/turtle", "/datasets/ds-0002", "/datasets/ds-0002.ttl"),
+        (
+            "application/rdf+xml;q=0.9, application/ld+json;q=0.5",
+            "/datasets/ds-0002",
+            "/datasets/ds-0002.rdf",
+        ),
+        ("application/ld+json", "/catalog", "/catalog.jsonld"),
+        ("text/html", "/catalog", "/catalog.ttl"),
+    ] {
+        let req = Request::get(path)
+            .header("accept", accept)
+            .body(Body::empty())
+            .unwrap();
+        let res = router.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{path} {accept}");
+        assert_eq!(
+            res.headers()["location"],
+            format!("{BASE}{target}").as_str(),
+            "{path} {accept}"
+        );
+    }
 
     let json = get(&router, "/datasets/ds-0002.json").await.json();
     let q = &json["quality_score"];

@@ -13,12 +13,12 @@
 //! a route: `/datasets/{file}` is captured and the extension is stripped here. `.json` is
 //! answered here, `.ttl`, `.rdf` and `.jsonld` by [`super::dcat`]; until the HTML page
 //! exists, the bare `/datasets/{id}` (the datasets' `dcat:accessURL` and landing page)
-//! answers 303 See Other to the JSON twin.
+//! answers 303 See Other to the JSON twin, or to the RDF twin an `Accept` header asks for.
 
 use axum::Json;
 use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -227,9 +227,10 @@ async fn file_states(generation: &Generation, d: &Dataset) -> Vec<FileState> {
 }
 
 /// `/datasets/{id}.json`, `.ttl`, `.rdf`, `.jsonld`: one dataset; `/datasets/{id}`
-/// redirects to the JSON twin.
+/// redirects to a twin (JSON, or the RDF syntax `Accept` prefers).
 pub async fn one(
     Current(generation): Current,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Ok(Path(segment)) = path else {
@@ -241,10 +242,12 @@ pub async fn one(
         return super::dcat::dataset_document(generation, id.to_string(), syntax).await;
     }
     if generation.dataset(&segment).is_some() {
-        let target = generation.urls().dataset_json(&segment);
-        let location = HeaderValue::from_str(&target)
-            .map_err(|e| ApiError::internal(format!("Location header {target:?}: {e}")))?;
-        return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response());
+        let urls = generation.urls();
+        let target = match super::dcat::preferred_syntax(&headers) {
+            Some(syntax) => CatalogUris::new(urls).dataset_document(&segment, syntax),
+            None => urls.dataset_json(&segment),
+        };
+        return super::dcat::see_other(&target);
     }
     let Some(id) = segment.strip_suffix(".json") else {
         return Err(ApiError::not_found(format!(

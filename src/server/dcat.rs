@@ -1,6 +1,8 @@
 //! The DCAT-AP_IT catalogue over HTTP: `GET/HEAD /catalog.ttl`, `/catalog.rdf`,
 //! `/catalog.jsonld` (hydra-paged, `page`, `modified_since`, `q`) and the per-dataset twins
-//! `/datasets/{id}.ttl|.rdf|.jsonld` (dispatched here by [`super::datasets::one`]).
+//! `/datasets/{id}.ttl|.rdf|.jsonld` (dispatched here by [`super::datasets::one`]). The
+//! catalogue's URI, `/catalog`, answers 303 See Other to the document in the syntax the
+//! `Accept` header prefers (Turtle by default), so that the URI dereferences.
 //!
 //! Handlers parse the request and hand the work to [`crate::catalog::dcat`] on the
 //! blocking pool (a page of 100 datasets is a few thousand triples to build and write).
@@ -14,7 +16,7 @@
 use axum::Router;
 use axum::extract::Query;
 use axum::extract::rejection::QueryRejection;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
@@ -28,12 +30,54 @@ use crate::catalog::{CatalogUris, RdfSyntax};
 /// The catalogue routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/catalog", get(catalog_resource))
         .route("/catalog.ttl", get(catalog_turtle))
         .route("/catalog.rdf", get(catalog_rdf_xml))
         .route("/catalog.jsonld", get(catalog_json_ld))
 }
 
 type Pairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+/// The RDF syntax an `Accept` header prefers (highest `q`, the first listed on a tie), or
+/// `None` when it names none of the three.
+pub fn preferred_syntax(headers: &HeaderMap) -> Option<RdfSyntax> {
+    let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
+    let mut best: Option<(f32, RdfSyntax)> = None;
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let media_type = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let Some(syntax) = RdfSyntax::ALL
+            .into_iter()
+            .find(|s| s.media_type() == media_type)
+        else {
+            continue;
+        };
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|v| v.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
+            best = Some((q, syntax));
+        }
+    }
+    best.map(|(_, s)| s)
+}
+
+/// 303 See Other to `target`.
+pub fn see_other(target: &str) -> Result<Response, ApiError> {
+    let location = HeaderValue::from_str(target)
+        .map_err(|e| ApiError::internal(format!("Location header {target:?}: {e}")))?;
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+}
+
+/// `/catalog`, the catalogue's URI: 303 to `/catalog.{ttl,rdf,jsonld}`.
+async fn catalog_resource(
+    Current(generation): Current,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let syntax = preferred_syntax(&headers).unwrap_or(RdfSyntax::Turtle);
+    see_other(&CatalogUris::new(generation.urls()).catalog_document(syntax))
+}
 
 async fn catalog_turtle(current: Current, query: Pairs) -> Result<Response, ApiError> {
     catalog(current, query, RdfSyntax::Turtle).await
@@ -121,4 +165,31 @@ pub async fn dataset_document(
     .await
     .map_err(|e| ApiError::internal(format!("the dataset task failed: {e}")))??;
     Ok(rdf_response(bytes, syntax))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> Option<RdfSyntax> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        preferred_syntax(&headers)
+    }
+
+    #[test]
+    fn accept_negotiation() {
+        assert_eq!(accept("text/turtle"), Some(RdfSyntax::Turtle));
+        assert_eq!(
+            accept("text/html, application/rdf+xml;q=0.9, text/turtle;q=0.5"),
+            Some(RdfSyntax::RdfXml)
+        );
+        assert_eq!(
+            accept("application/ld+json, application/rdf+xml"),
+            Some(RdfSyntax::JsonLd)
+        );
+        assert_eq!(accept("text/turtle;q=0, application/json"), None);
+        assert_eq!(accept("text/html,*/*"), None);
+        assert_eq!(preferred_syntax(&HeaderMap::new()), None);
+    }
 }
