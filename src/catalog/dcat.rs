@@ -251,11 +251,14 @@ impl Builder {
 /// A URI we built from a configured or recorded value; an invalid one is an error naming
 /// what it was for.
 fn iri(value: String, what: impl FnOnce() -> String) -> Result<NamedNode, CatalogError> {
-    NamedNode::new(value.clone()).map_err(|e| CatalogError::Iri {
-        what: what(),
-        value,
-        problem: e.to_string(),
-    })
+    match NamedNodeRef::new(&value) {
+        Ok(_) => Ok(NamedNode::new_unchecked(value)),
+        Err(e) => Err(CatalogError::Iri {
+            what: what(),
+            problem: e.to_string(),
+            value,
+        }),
+    }
 }
 
 /// A URI from an optional recipe value: invalid ones are left out (the property is

@@ -18,7 +18,7 @@
 //!
 //! Pitfalls: a distribution criterion earns the share of distributions that meet it
 //! (rounded to the nearest point), so one bad file among six costs a sixth; "DCAT-AP
-//! shapes" is [`super::shapes`], a transcription of the SEMIC 3.0.1 property shapes,
+//! shapes" is `catalog::shapes`, a transcription of the SEMIC 3.0.1 property shapes,
 //! not pySHACL (the conformance stage runs pySHACL on the whole catalogue). `BIN`
 //! distributions (GeoParquet, FlatGeobuf) are judged open and machine-readable by their
 //! media type, since the EU file-type vocabulary has no code for them.
