@@ -459,8 +459,10 @@ async fn unknown_things_are_json_404_and_wrong_methods_405() {
     for uri in [
         "/nope",
         "/datasets/nope.json",
-        "/datasets/scuole.ttl",
-        "/datasets/scuole",
+        // `.ttl` and the bare id exist for known datasets (tests/dcat.rs); not for others.
+        "/datasets/nope.ttl",
+        "/datasets/nope",
+        "/datasets/scuole.xml",
         "/datasets/scuole/files/nope.csv",
         "/datasets/nope/files/scuole.csv",
         "/datasets/%ff.json",

@@ -5,21 +5,30 @@
 //! from the manifest and leave out build internals (distribution paths on disk, the build
 //! cache key); every URL comes from [`super::urls::Urls`].
 //!
+//! `/datasets/{id}.json` also carries the dataset's MQA-style quality score
+//! (`quality_score`, [`crate::catalog::quality`], with the downloads checked on disk) and
+//! its schema.org `Dataset` JSON-LD (`schema_org`, [`crate::catalog::schema_org`]).
+//!
 //! Pitfall: axum allows one parameter per path segment, so `/datasets/{id}.json` cannot be
-//! a route: `/datasets/{file}` is captured and the extension is stripped here. Only
-//! `.json` is known for now; other extensions (`.ttl`, `.rdf`, `.jsonld`) and the bare
-//! `/datasets/{id}` HTML page answer 404 until they are implemented.
+//! a route: `/datasets/{file}` is captured and the extension is stripped here. `.json` is
+//! answered here, `.ttl`, `.rdf` and `.jsonld` by [`super::dcat`]; until the HTML page
+//! exists, the bare `/datasets/{id}` (the datasets' `dcat:accessURL` and landing page)
+//! answers 303 See Other to the JSON twin, or to the RDF twin an `Accept` header asks for.
 
 use axum::Json;
 use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::Current;
 use super::error::ApiError;
+use super::state::Generation;
 use super::urls::Urls;
+use crate::catalog::dcat::Context;
+use crate::catalog::quality::{self, FileState, QualityScore, Served};
+use crate::catalog::{CatalogUris, RdfSyntax, schema_org};
 use crate::model::{
     Dataset, DatasetMeta, Distribution, Extent, Field, GeometryType, Layer, QualityReport,
 };
@@ -107,6 +116,8 @@ struct DatasetView<'a> {
     modified: &'a str,
     distributions: Vec<DistributionView<'a>>,
     quality: &'a QualityReport,
+    quality_score: QualityScore,
+    schema_org: serde_json::Value,
     links: Vec<Link>,
 }
 
@@ -166,6 +177,14 @@ fn dataset_links(urls: &Urls, d: &crate::model::Dataset, page: &str) -> Vec<Link
             media_type: "text/html",
         },
     ];
+    let uris = CatalogUris::new(urls);
+    for syntax in RdfSyntax::ALL {
+        links.push(Link {
+            rel: "alternate",
+            href: uris.dataset_document(id, syntax),
+            media_type: syntax.media_type(),
+        });
+    }
     if d.layer.is_some() {
         links.push(Link {
             rel: "ogc-features",
@@ -193,17 +212,46 @@ fn dataset_links(urls: &Urls, d: &crate::model::Dataset, page: &str) -> Vec<Link
     links
 }
 
-/// `/datasets/{id}.json`: one dataset.
+/// What the generation holds for each of a dataset's downloads.
+async fn file_states(generation: &Generation, d: &Dataset) -> Vec<FileState> {
+    let mut states = Vec::with_capacity(d.distributions.len());
+    for x in &d.distributions {
+        let state = match tokio::fs::metadata(generation.file_path(x)).await {
+            Ok(m) if m.is_file() && m.len() == x.byte_size => FileState::Present,
+            Ok(m) if m.is_file() => FileState::WrongSize { on_disk: m.len() },
+            _ => FileState::Missing,
+        };
+        states.push(state);
+    }
+    states
+}
+
+/// `/datasets/{id}.json`, `.ttl`, `.rdf`, `.jsonld`: one dataset; `/datasets/{id}`
+/// redirects to a twin (JSON, or the RDF syntax `Accept` prefers).
 pub async fn one(
     Current(generation): Current,
+    headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Ok(Path(segment)) = path else {
         return Err(ApiError::not_found("no such dataset"));
     };
+    if let Some((id, extension)) = segment.rsplit_once('.')
+        && let Some(syntax) = RdfSyntax::from_extension(extension)
+    {
+        return super::dcat::dataset_document(generation, id.to_string(), syntax).await;
+    }
+    if generation.dataset(&segment).is_some() {
+        let urls = generation.urls();
+        let target = match super::dcat::preferred_syntax(&headers) {
+            Some(syntax) => CatalogUris::new(urls).dataset_document(&segment, syntax),
+            None => urls.dataset_json(&segment),
+        };
+        return super::dcat::see_other(&target);
+    }
     let Some(id) = segment.strip_suffix(".json") else {
         return Err(ApiError::not_found(format!(
-            "no representation {segment:?}: add .json to a dataset id"
+            "no representation {segment:?}: add .json, .ttl, .rdf or .jsonld to a dataset id"
         )));
     };
     let Some(d) = generation.dataset(id) else {
@@ -211,6 +259,12 @@ pub async fn one(
     };
     let urls = generation.urls();
     let page = urls.dataset_page(id);
+    let ctx = Context::new(&generation.manifest().catalog, CatalogUris::new(urls));
+    let served = Served {
+        // This handler answers the dataset page (the accessURL) for every id it knows.
+        page_answers: true,
+        files: file_states(&generation, d).await,
+    };
     let view = DatasetView {
         id: &d.id,
         meta: &d.meta,
@@ -225,6 +279,8 @@ pub async fn one(
             .map(|x| distribution_view(urls, id, x))
             .collect(),
         quality: &d.quality,
+        quality_score: quality::score(&ctx, d, &served),
+        schema_org: schema_org::dataset(&ctx, d),
         links: dataset_links(urls, d, &page),
     };
     let mut response = Json(view).into_response();

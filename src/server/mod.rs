@@ -23,6 +23,8 @@
 //! | route | file |
 //! |---|---|
 //! | `GET/HEAD /datasets.json`, `/datasets/{id}.json` | [`datasets`] |
+//! | `GET/HEAD /catalog.ttl`, `/catalog.rdf`, `/catalog.jsonld`, `/datasets/{id}.{ttl,rdf,jsonld}` | [`dcat`] |
+//! | `GET/HEAD /sitemap.xml`, `/robots.txt` | [`discovery`] |
 //! | `GET/HEAD /datasets/{id}/files/{file}` | [`files`] |
 //! | `GET/HEAD /-/health` | [`health`] |
 //! | `GET/HEAD /-/harvest` (the last harvest report) | [`harvest`] |
@@ -41,6 +43,8 @@
 
 mod body;
 pub mod datasets;
+pub mod dcat;
+pub mod discovery;
 pub mod error;
 pub mod files;
 pub mod harvest;
@@ -79,6 +83,8 @@ pub fn app(state: AppState) -> Router {
         .route("/-/health", get(health::health))
         .route("/-/harvest", get(harvest::report))
         .merge(ogc::routes())
+        .merge(dcat::routes())
+        .merge(discovery::routes())
         .route("/tiles/{file}", get(tiles::layer_file))
         .route("/tiles/{layer}/{z}/{x}/{y}", get(tiles::tile))
         .route("/styles/{file}", get(tiles::style))

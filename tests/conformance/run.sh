@@ -8,6 +8,9 @@
 #   - GDAL (OAPIF driver), OWSLib and ogctests on the OGC API – Features.
 #   - mapbox-vector-tile, pmtiles and jsonschema on the map layers (tiles, archives,
 #     TileJSON 3.0.0, styles).
+#   - rdflib and pySHACL on the DCAT-AP_IT catalogue (AgID rules, SEMIC DCAT-AP 3.0.1
+#     shapes, the three syntaxes, hydra paging, dataset twins, quality scores), for the
+#     demo and for a generated catalogue of 1,000 datasets.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET="${CARGO_TARGET_DIR:-target}"
@@ -15,7 +18,7 @@ cargo build --quiet --bin portale
 BIN="$TARGET/debug/portale"
 
 work=$(mktemp -d)
-trap 'kill "${server_pid:-}" "${ogc_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${server_pid:-}" "${ogc_pid:-}" "${synth_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 echo "--- portale check"
 "$BIN" check --root . > "$work/check.txt"
@@ -51,4 +54,20 @@ python3 tests/conformance/check_ogc.py "$url" "$manifest"
 
 echo "--- vector tiles: mapbox-vector-tile, pmtiles, TileJSON schema"
 python3 tests/conformance/check_tiles.py "$url" "$manifest"
+
+echo "--- DCAT-AP_IT: AgID rules, SEMIC shapes, three syntaxes, hydra crawl, twins, quality"
+python3 tests/conformance/check_dcat.py "$url" "$manifest" --expect-excellent
+
+echo "--- DCAT-AP_IT on a generated catalogue of 1,000 datasets"
+python3 tools/gen_catalog/gen_catalog.py --site "$work/synth" --datasets 1000 > /dev/null
+synth_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+synth_url="http://127.0.0.1:$synth_port"
+"$BIN" serve --site "$work/synth" --addr "127.0.0.1:$synth_port" --public-url "$synth_url" > "$work/synth.log" 2>&1 &
+synth_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "serving" "$work/synth.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "serving" "$work/synth.log" || { cat "$work/synth.log"; echo "server did not start"; exit 1; }
+python3 tests/conformance/check_dcat.py "$synth_url" "$work/synth/generations/gsynth1000/manifest.json" --twins 25
 echo "conformance: ok"

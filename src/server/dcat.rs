@@ -1,0 +1,195 @@
+//! The DCAT-AP_IT catalogue over HTTP: `GET/HEAD /catalog.ttl`, `/catalog.rdf`,
+//! `/catalog.jsonld` (hydra-paged, `page`, `modified_since`, `q`) and the per-dataset twins
+//! `/datasets/{id}.ttl|.rdf|.jsonld` (dispatched here by [`super::datasets::one`]). The
+//! catalogue's URI, `/catalog`, answers 303 See Other to the document in the syntax the
+//! `Accept` header prefers (Turtle by default), so that the URI dereferences.
+//!
+//! Handlers parse the request and hand the work to [`crate::catalog::dcat`] on the
+//! blocking pool (a page of 100 datasets is a few thousand triples to build and write).
+//! Content types are exactly `text/turtle`, `application/rdf+xml` and
+//! `application/ld+json`; HEAD is answered by axum's `get` routing (same headers, no body).
+//!
+//! Errors: a bad `page` (`0`, junk) or `modified_since` is a 400, a page past the last one
+//! a 404; a record that cannot be written is a 500 for the whole document, never a page
+//! with the dataset silently left out (harvesters delete what a crawl does not return).
+
+use axum::Router;
+use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+
+use super::Current;
+use super::error::ApiError;
+use super::state::{AppState, Generation};
+use crate::catalog::dcat::{self, CatalogQuery, Context};
+use crate::catalog::{CatalogUris, RdfSyntax};
+
+/// The catalogue routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/catalog", get(catalog_resource))
+        .route("/catalog.ttl", get(catalog_turtle))
+        .route("/catalog.rdf", get(catalog_rdf_xml))
+        .route("/catalog.jsonld", get(catalog_json_ld))
+}
+
+type Pairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+/// The RDF syntax an `Accept` header prefers (highest `q`, the first listed on a tie), or
+/// `None` when it names none of the three.
+pub fn preferred_syntax(headers: &HeaderMap) -> Option<RdfSyntax> {
+    let accept = headers.get(header::ACCEPT)?.to_str().ok()?;
+    let mut best: Option<(f32, RdfSyntax)> = None;
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let media_type = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let Some(syntax) = RdfSyntax::ALL
+            .into_iter()
+            .find(|s| s.media_type() == media_type)
+        else {
+            continue;
+        };
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|v| v.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
+            best = Some((q, syntax));
+        }
+    }
+    best.map(|(_, s)| s)
+}
+
+/// 303 See Other to `target`.
+pub fn see_other(target: &str) -> Result<Response, ApiError> {
+    let location = HeaderValue::from_str(target)
+        .map_err(|e| ApiError::internal(format!("Location header {target:?}: {e}")))?;
+    Ok((StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response())
+}
+
+/// `/catalog`, the catalogue's URI: 303 to `/catalog.{ttl,rdf,jsonld}`.
+async fn catalog_resource(
+    Current(generation): Current,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let syntax = preferred_syntax(&headers).unwrap_or(RdfSyntax::Turtle);
+    see_other(&CatalogUris::new(generation.urls()).catalog_document(syntax))
+}
+
+async fn catalog_turtle(current: Current, query: Pairs) -> Result<Response, ApiError> {
+    catalog(current, query, RdfSyntax::Turtle).await
+}
+
+async fn catalog_rdf_xml(current: Current, query: Pairs) -> Result<Response, ApiError> {
+    catalog(current, query, RdfSyntax::RdfXml).await
+}
+
+async fn catalog_json_ld(current: Current, query: Pairs) -> Result<Response, ApiError> {
+    catalog(current, query, RdfSyntax::JsonLd).await
+}
+
+/// The latest `modified` of the generation's datasets, else when it was built: the
+/// catalogue's `dct:modified`.
+fn catalogue_modified(generation: &Generation) -> String {
+    generation
+        .datasets()
+        .iter()
+        .filter_map(|d| DateTime::parse_from_rfc3339(&d.modified).ok())
+        .map(|t| t.with_timezone(&Utc))
+        .max()
+        .unwrap_or_else(|| generation.built_at())
+        .to_rfc3339()
+}
+
+fn rdf_response(bytes: Vec<u8>, syntax: RdfSyntax) -> Response {
+    let mut response = bytes.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(syntax.media_type()),
+    );
+    response
+}
+
+async fn catalog(
+    Current(generation): Current,
+    query: Pairs,
+    syntax: RdfSyntax,
+) -> Result<Response, ApiError> {
+    let Query(pairs) = query.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the query string cannot be read: {e}"),
+        )
+    })?;
+    let query = CatalogQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let bytes = tokio::task::spawn_blocking(move || {
+        let g = &generation;
+        let page = dcat::paginate(g.datasets(), &query).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "page {} is past the last page of the catalogue",
+                query.page
+            ))
+        })?;
+        let ctx = Context::new(&g.manifest().catalog, CatalogUris::new(g.urls()));
+        let graph = dcat::catalog_page_graph(&ctx, &catalogue_modified(g), &page, &query, syntax)
+            .map_err(ApiError::internal)?;
+        dcat::serialize(&graph, syntax).map_err(ApiError::internal)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("the catalogue task failed: {e}")))??;
+    Ok(rdf_response(bytes, syntax))
+}
+
+/// `/datasets/{id}.{ttl,rdf,jsonld}`: the dataset's triples, as in the catalogue.
+pub async fn dataset_document(
+    generation: std::sync::Arc<Generation>,
+    id: String,
+    syntax: RdfSyntax,
+) -> Result<Response, ApiError> {
+    if generation.dataset(&id).is_none() {
+        return Err(ApiError::not_found(format!("no dataset with id {id:?}")));
+    }
+    let bytes = tokio::task::spawn_blocking(move || {
+        let g = &generation;
+        let d = g
+            .dataset(&id)
+            .ok_or_else(|| ApiError::not_found(format!("no dataset with id {id:?}")))?;
+        let ctx = Context::new(&g.manifest().catalog, CatalogUris::new(g.urls()));
+        let graph = dcat::dataset_graph(&ctx, d).map_err(ApiError::internal)?;
+        dcat::serialize(&graph, syntax).map_err(ApiError::internal)
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("the dataset task failed: {e}")))??;
+    Ok(rdf_response(bytes, syntax))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> Option<RdfSyntax> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).unwrap());
+        preferred_syntax(&headers)
+    }
+
+    #[test]
+    fn accept_negotiation() {
+        assert_eq!(accept("text/turtle"), Some(RdfSyntax::Turtle));
+        assert_eq!(
+            accept("text/html, application/rdf+xml;q=0.9, text/turtle;q=0.5"),
+            Some(RdfSyntax::RdfXml)
+        );
+        assert_eq!(
+            accept("application/ld+json, application/rdf+xml"),
+            Some(RdfSyntax::JsonLd)
+        );
+        assert_eq!(accept("text/turtle;q=0, application/json"), None);
+        assert_eq!(accept("text/html,*/*"), None);
+        assert_eq!(preferred_syntax(&HeaderMap::new()), None);
+    }
+}
