@@ -11,6 +11,7 @@
 //! generations and switches between them atomically, [`server`] answers HTTP requests
 //! from the files a generation lists in its manifest ([`model::Manifest`]).
 
+pub mod catalog;
 pub mod config;
 pub mod etl;
 pub mod geo;

@@ -26,6 +26,7 @@
 //! | `GET/HEAD /datasets/{id}/files/{file}` | [`files`] |
 //! | `GET/HEAD /-/health` | [`health`] |
 //! | `GET/HEAD /ogc`, `/ogc/...` (OGC API – Features) | [`ogc`] |
+//! | `GET/POST /api/3/action/{action}`, `/api/action/{action}`, `GET /api/3` (CKAN) | [`ckan`] |
 //! | `GET/HEAD /tiles/{layer}/{z}/{x}/{y}.mvt`, `/tiles/{layer}.json`, `/tiles/{layer}.pmtiles`, `/styles/{layer}.json` | [`tiles`] |
 //!
 //! Every response, errors included, carries `X-Portale-Generation`: the generation that
@@ -39,6 +40,7 @@
 //! `Content-Length`, `ETag` and `Range`).
 
 mod body;
+pub mod ckan;
 pub mod datasets;
 pub mod error;
 pub mod files;
@@ -76,6 +78,7 @@ pub fn app(state: AppState) -> Router {
         .route("/datasets/{id}/files/{file}", get(files::download))
         .route("/-/health", get(health::health))
         .merge(ogc::routes())
+        .merge(ckan::routes())
         .route("/tiles/{file}", get(tiles::layer_file))
         .route("/tiles/{layer}/{z}/{x}/{y}", get(tiles::tile))
         .route("/styles/{file}", get(tiles::style))
