@@ -203,15 +203,35 @@ pub(super) struct Analysed {
     tags_lower: Vec<String>,
 }
 
+/// Analyses texts into interned terms, remembering the short ones: tags, group and
+/// organization titles, formats and most extras repeat across packages.
+struct Indexer {
+    analyzer: Analyzer,
+    terms: Terms,
+    memo: HashMap<String, Vec<u32>>,
+}
+
+impl Indexer {
+    fn run(&mut self, text: &str) -> Vec<u32> {
+        if let Some(ids) = self.memo.get(text) {
+            return ids.clone();
+        }
+        let ids: Vec<u32> = self
+            .analyzer
+            .tokens(text)
+            .iter()
+            .map(|t| self.terms.intern(t))
+            .collect();
+        if text.len() <= 300 {
+            self.memo.insert(text.to_string(), ids.clone());
+        }
+        ids
+    }
+}
+
 impl SearchDoc {
-    fn analyse(&mut self, analyzer: &mut Analyzer, terms: &mut Terms) {
-        let mut run = |text: &str| -> Vec<u32> {
-            analyzer
-                .tokens(text)
-                .iter()
-                .map(|t| terms.intern(t))
-                .collect()
-        };
+    fn analyse(&mut self, indexer: &mut Indexer) {
+        let mut run = |text: &str| -> Vec<u32> { indexer.run(text) };
         let title = run(&self.title);
         let notes = run(&self.notes);
         let res_names: Vec<Vec<u32>> = self.res_names.iter().map(|s| run(s)).collect();
@@ -1234,7 +1254,7 @@ impl DisMax {
                     weights[4] = 1;
                 }
             }
-            if a.tags_lower.iter().any(|t| *t == term.raw) {
+            if a.tags_lower.contains(&term.raw) {
                 weights[2] = 2;
             }
             if doc.groups.iter().any(|(name, _)| *name == term.raw) {
@@ -1381,11 +1401,15 @@ pub struct SearchIndex {
 impl SearchIndex {
     /// Analyses the documents (their order is kept: results refer to it).
     pub fn new(mut docs: Vec<SearchDoc>) -> SearchIndex {
-        let mut analyzer = Analyzer::default();
-        let mut terms = Terms::default();
+        let mut indexer = Indexer {
+            analyzer: Analyzer::default(),
+            terms: Terms::default(),
+            memo: HashMap::new(),
+        };
         for doc in &mut docs {
-            doc.analyse(&mut analyzer, &mut terms);
+            doc.analyse(&mut indexer);
         }
+        let mut terms = indexer.terms;
         terms.freeze();
         SearchIndex { docs, terms }
     }
@@ -1485,7 +1509,7 @@ impl SearchIndex {
                     .map(|(v, n)| (v.to_string(), n))
                     .collect();
                 // Stable: equal counts stay in value order, as Solr's index order.
-                items.sort_by(|a, b| b.1.cmp(&a.1));
+                items.sort_by_key(|item| std::cmp::Reverse(item.1));
                 if let Ok(limit) = usize::try_from(req.facet_limit) {
                     items.truncate(limit);
                 }
