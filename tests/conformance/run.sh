@@ -8,6 +8,7 @@
 #   - GDAL (OAPIF driver), OWSLib and ogctests on the OGC API – Features.
 #   - mapbox-vector-tile, pmtiles and jsonschema on the map layers (tiles, archives,
 #     TileJSON 3.0.0, styles).
+#   - ckanapi and a replay of ckanext-harvest's gather stage on the CKAN Action API.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET="${CARGO_TARGET_DIR:-target}"
@@ -51,4 +52,7 @@ python3 tests/conformance/check_ogc.py "$url" "$manifest"
 
 echo "--- vector tiles: mapbox-vector-tile, pmtiles, TileJSON schema"
 python3 tests/conformance/check_tiles.py "$url" "$manifest"
+
+echo "--- CKAN Action API: ckanapi, ckanext-harvest's gather"
+python3 tests/conformance/check_ckan.py "$url" "$manifest"
 echo "conformance: ok"
