@@ -453,6 +453,22 @@ async fn api_root_and_every_action_answer_with_the_envelope() {
         assert!(h.body.is_empty(), "HEAD {uri}");
     }
     assert_eq!(get(site, "/api/3/action/site_read").await.result(), true);
+    // CKAN's dataset page, which harvesters link to, redirects to ours, by name or id.
+    let p = get(site, &format!("/api/3/action/package_show?id={first}"))
+        .await
+        .result();
+    for key in [first.as_str(), p["id"].as_str().unwrap()] {
+        let r = get(site, &format!("/dataset/{key}")).await;
+        assert_eq!(r.status, StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(
+            r.headers["location"],
+            format!("{base}/datasets/{first}").as_str()
+        );
+    }
+    assert_eq!(
+        get(site, "/dataset/no-such-dataset").await.status,
+        StatusCode::NOT_FOUND
+    );
     let status = get(site, "/api/3/action/status_show").await.result();
     assert_eq!(status["ckan_version"], "2.10.0");
     assert_eq!(status["site_url"], base.as_str());

@@ -1,5 +1,8 @@
 //! `GET/POST /api/3/action/{action}` and `/api/action/{action}` (the CKAN Action API v3
-//! subset of [`crate::catalog::ckan`]) and `GET /api/3` (`{"version": 3}`).
+//! subset of [`crate::catalog::ckan`]), `GET /api/3` (`{"version": 3}`), and
+//! `GET /dataset/{name or id}`: CKAN's dataset page, which harvesters link to as the
+//! "original" of what they copied (ckanext-harvest's `get_original_url`), redirected
+//! (301) to Portale's own dataset page.
 //!
 //! Parameters are read as CKAN reads them: a form body (a single `{json}=1` key is the
 //! old clients' JSON-in-a-form), else the query string, else a JSON object body; repeated
@@ -23,6 +26,7 @@ use axum::routing::get;
 use axum::{Extension, Form, Router};
 use serde_json::{Map, Value};
 
+use super::error::ApiError;
 use super::{AppState, Current, Generation};
 use crate::catalog::ckan::CkanCatalog;
 use crate::catalog::ckan::actions::{self, CkanError, Params};
@@ -37,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/3/", get(api_version))
         .route("/api/3/action/{action}", get(action).post(action))
         .route("/api/action/{action}", get(action).post(action))
+        .route("/dataset/{id}", get(dataset_page))
         .layer(Extension(Arc::new(CkanCache::default())))
 }
 
@@ -184,6 +189,45 @@ async fn params(
     json_object(&body)
 }
 
+/// The catalogue of `generation`, from the cache or built on a blocking thread.
+async fn catalogue(
+    cache: &Arc<CkanCache>,
+    generation: &Arc<Generation>,
+) -> Result<Arc<Cached>, ()> {
+    if let Some(c) = cache.cached(generation) {
+        return Ok(c);
+    }
+    let (cache, generation) = (cache.clone(), generation.clone());
+    tokio::task::spawn_blocking(move || cache.get_or_build(&generation))
+        .await
+        .map_err(|e| tracing::error!("building the CKAN catalogue failed: {e}"))
+}
+
+/// `GET /dataset/{name or id}`: 301 to the dataset's page.
+pub async fn dataset_page(
+    Current(generation): Current,
+    Extension(cache): Extension<Arc<CkanCache>>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Path(key)) = path else {
+        return Err(ApiError::not_found("no such dataset"));
+    };
+    let cached = catalogue(&cache, &generation)
+        .await
+        .map_err(|()| ApiError::internal("the CKAN catalogue could not be built"))?;
+    let Some(package) = cached.catalog.package(&key) else {
+        return Err(ApiError::not_found("no dataset with this name or id"));
+    };
+    let url = generation.urls().dataset_page(&package.name);
+    let location = HeaderValue::from_str(&url)
+        .map_err(|e| ApiError::internal(format!("Location {url:?}: {e}")))?;
+    Ok((
+        StatusCode::MOVED_PERMANENTLY,
+        [(header::LOCATION, location)],
+    )
+        .into_response())
+}
+
 /// `GET/POST /api/3/action/{action}` and `/api/action/{action}`.
 pub async fn action(
     Current(generation): Current,
@@ -203,32 +247,26 @@ pub async fn action(
     };
     if !actions::is_known(&name) {
         return fail(CkanError::BadRequest(format!(
-            "Action name not known: {name}"
+            "Action name not known: {}",
+            name.chars().take(100).collect::<String>()
         )));
     }
     let params = match params(&method, &uri, &headers, body).await {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    let cached = match cache.cached(&generation) {
-        Some(c) => c,
-        None => {
-            let (cache, generation) = (cache.clone(), generation.clone());
-            match tokio::task::spawn_blocking(move || cache.get_or_build(&generation)).await {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::error!("building the CKAN catalogue failed: {e}");
-                    let mut error = Map::new();
-                    error.insert("__type".into(), "Internal Server Error".into());
-                    error.insert("message".into(), "Internal Server Error".into());
-                    let body = format!(
-                        "{{\"help\":{},\"error\":{},\"success\":false}}",
-                        Value::from(help.as_str()),
-                        Value::Object(error)
-                    );
-                    return json_response(StatusCode::INTERNAL_SERVER_ERROR, body);
-                }
-            }
+    let cached = match catalogue(&cache, &generation).await {
+        Ok(c) => c,
+        Err(()) => {
+            let mut error = Map::new();
+            error.insert("__type".into(), "Internal Server Error".into());
+            error.insert("message".into(), "Internal Server Error".into());
+            let body = format!(
+                "{{\"help\":{},\"error\":{},\"success\":false}}",
+                Value::from(help.as_str()),
+                Value::Object(error)
+            );
+            return json_response(StatusCode::INTERNAL_SERVER_ERROR, body);
         }
     };
     match actions::call(&cached.catalog, &name, &params) {

@@ -381,7 +381,8 @@ pub fn call(catalog: &CkanCatalog, action: &str, params: &Params) -> Result<Stri
             "this catalogue is read-only: {a} is not available"
         ))),
         other => Err(CkanError::BadRequest(format!(
-            "Action name not known: {other}"
+            "Action name not known: {}",
+            other.chars().take(100).collect::<String>()
         ))),
     }
 }
@@ -434,7 +435,6 @@ fn package_search(catalog: &CkanCatalog, params: &Params) -> Result<String, Ckan
         facet_mincount: natural(params, "facet.mincount")?.unwrap_or(1),
     };
     let outcome = catalog.index.search(&req)?;
-    let docs = catalog.index.docs();
 
     let mut facets = Map::new();
     let mut search_facets = Map::new();
@@ -456,10 +456,13 @@ fn package_search(catalog: &CkanCatalog, params: &Params) -> Result<String, Ckan
             serde_json::json!({ "title": field, "items": listed }),
         );
     }
-    let results = raw_array(outcome.page.iter().filter_map(|&i| {
-        let name = &docs.get(i)?.name;
-        catalog.package(name).map(|p| p.json.as_str())
-    }));
+    // The index's documents are in the order of `catalog.packages`.
+    let results = raw_array(
+        outcome
+            .page
+            .iter()
+            .filter_map(|&i| catalog.packages.get(i).map(|p| p.json.as_str())),
+    );
     Ok(format!(
         "{{\"count\":{},\"facets\":{},\"results\":{results},\"sort\":{},\"search_facets\":{}}}",
         outcome.count,

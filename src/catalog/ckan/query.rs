@@ -544,11 +544,12 @@ fn contains_run(haystack: &[u32], needle: &[u32]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-fn runs_match(runs: &[Vec<u32>], m: &Matcher) -> bool {
+fn runs_match<'a>(runs: impl IntoIterator<Item = &'a [u32]>, m: &Matcher) -> bool {
+    let mut runs = runs.into_iter();
     match m {
-        Matcher::Any => runs.iter().any(|r| !r.is_empty()),
-        Matcher::Phrase(p) => runs.iter().any(|r| contains_run(r, p)),
-        Matcher::AnyTerm(ids) => runs.iter().flatten().any(|t| ids.binary_search(t).is_ok()),
+        Matcher::Any => runs.any(|r| !r.is_empty()),
+        Matcher::Phrase(p) => runs.any(|r| contains_run(r, p)),
+        Matcher::AnyTerm(ids) => runs.flatten().any(|t| ids.binary_search(t).is_ok()),
         _ => false,
     }
 }
@@ -572,21 +573,21 @@ fn clause_matches(field: &Field, m: &Matcher, doc: &SearchDoc) -> bool {
         Field::Text(TextField::Text) => match m {
             Matcher::Phrase(p) if p.len() == 1 => a.text_terms.binary_search(&p[0]).is_ok(),
             Matcher::AnyTerm(ids) => a.text_terms.iter().any(|t| ids.binary_search(t).is_ok()),
-            _ => runs_match(&a.text, m),
+            _ => runs_match(a.text.iter().map(Vec::as_slice), m),
         },
-        Field::Text(TextField::Title) => runs_match(std::slice::from_ref(&a.title), m),
-        Field::Text(TextField::Notes) => runs_match(std::slice::from_ref(&a.notes), m),
-        Field::Text(TextField::ResName) => runs_match(&a.res_names, m),
-        Field::Text(TextField::ResDescription) => runs_match(&a.res_descriptions, m),
-        Field::ExtraText(key) => {
-            let runs: Vec<Vec<u32>> = a
-                .extras
+        Field::Text(TextField::Title) => runs_match([a.title.as_slice()], m),
+        Field::Text(TextField::Notes) => runs_match([a.notes.as_slice()], m),
+        Field::Text(TextField::ResName) => runs_match(a.res_names.iter().map(Vec::as_slice), m),
+        Field::Text(TextField::ResDescription) => {
+            runs_match(a.res_descriptions.iter().map(Vec::as_slice), m)
+        }
+        Field::ExtraText(key) => runs_match(
+            a.extras
                 .iter()
                 .filter(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-                .collect();
-            runs_match(&runs, m)
-        }
+                .map(|(_, v)| v.as_slice()),
+            m,
+        ),
         Field::Date(f) => {
             let value = match f {
                 DateField::Modified => doc.metadata_modified,
