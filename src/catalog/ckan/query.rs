@@ -60,6 +60,7 @@ pub enum QueryError {
     #[error("cannot parse {param} {input:?} at character {position}: {problem}")]
     Syntax {
         param: &'static str,
+        /// The query (its first 200 characters).
         input: String,
         /// 0-based character offset of the problem.
         position: usize,
@@ -72,6 +73,14 @@ pub enum QueryError {
     /// Error").
     #[error("can not sort on field {field:?}: sortable fields are {}", SORTABLE.join(", "))]
     SortField { field: String },
+}
+
+/// The first 200 characters of a query, for error messages.
+fn excerpt(input: &str) -> String {
+    match input.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &input[..i]),
+        None => input.to_string(),
+    }
 }
 
 /// Fields `sort` accepts.
@@ -686,7 +695,7 @@ impl<'a> Lexer<'a> {
     fn error(&self, position: usize, problem: impl Into<String>) -> QueryError {
         QueryError::Syntax {
             param: self.param,
-            input: self.input.to_string(),
+            input: excerpt(self.input),
             position,
             problem: problem.into(),
         }
@@ -905,9 +914,20 @@ impl<'a> Lexer<'a> {
 // ---------------------------------------------------------------------------------------
 // Parser
 
+/// Deepest nesting of groups and unary operators a query may have: the parser and the
+/// evaluator recurse, and a hostile `((((…` must be an error, not a stack overflow.
+pub const MAX_DEPTH: usize = 64;
+
+/// Most clauses (terms) one `q` or `fq` may have: Solr's default `maxBooleanClauses`.
+pub const MAX_CLAUSES: usize = 1024;
+
 struct Parser<'a> {
     toks: Vec<(usize, Tok)>,
     pos: usize,
+    /// Current nesting of `unary` calls.
+    depth: usize,
+    /// Clauses parsed so far.
+    clauses: usize,
     param: &'static str,
     input: &'a str,
     analyzer: &'a mut Analyzer,
@@ -922,7 +942,7 @@ impl Parser<'_> {
             .map_or(self.input.chars().count(), |(p, _)| *p);
         QueryError::Syntax {
             param: self.param,
-            input: self.input.to_string(),
+            input: excerpt(self.input),
             position,
             problem: problem.into(),
         }
@@ -966,6 +986,18 @@ impl Parser<'_> {
     }
 
     fn unary(&mut self, field: &str) -> Result<Query, QueryError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error(format!(
+                "groups and operators are nested more than {MAX_DEPTH} deep"
+            )));
+        }
+        self.depth += 1;
+        let q = self.unary_inner(field);
+        self.depth -= 1;
+        q
+    }
+
+    fn unary_inner(&mut self, field: &str) -> Result<Query, QueryError> {
         let Some(tok) = self.peek().cloned() else {
             return Err(self.error("a clause is missing at the end"));
         };
@@ -1008,6 +1040,10 @@ impl Parser<'_> {
     }
 
     fn clause(&mut self, name: &str, value: Value) -> Result<Query, QueryError> {
+        self.clauses += 1;
+        if self.clauses > MAX_CLAUSES {
+            return Err(self.error(format!("more than {MAX_CLAUSES} clauses")));
+        }
         if name == "*" {
             return match value {
                 Value::Bare { text, .. } if text == "*" => Ok(Query::All),
@@ -1112,7 +1148,7 @@ impl Parser<'_> {
             let position = self.toks.get(back).map_or(0, |(p, _)| *p);
             QueryError::Syntax {
                 param: self.param,
-                input: self.input.to_string(),
+                input: excerpt(self.input),
                 position,
                 problem: format!(
                     "invalid date {text:?}: expected YYYY-MM-DDTHH:MM:SS[.ffffff]Z or YYYY-MM-DD"
@@ -1175,7 +1211,7 @@ fn min_should_match(optional: usize) -> usize {
     }
 }
 
-fn parse_dismax(q: &str, analyzer: &mut Analyzer, terms: &Terms) -> DisMax {
+fn parse_dismax(q: &str, analyzer: &mut Analyzer, terms: &Terms) -> Result<DisMax, QueryError> {
     let mut out = Vec::new();
     let chars: Vec<char> = q.chars().collect();
     let mut i = 0;
@@ -1213,6 +1249,14 @@ fn parse_dismax(q: &str, analyzer: &mut Analyzer, terms: &Terms) -> DisMax {
         if tokens.is_empty() {
             continue;
         }
+        if out.len() >= MAX_CLAUSES {
+            return Err(QueryError::Syntax {
+                param: "q",
+                input: excerpt(q),
+                position: i,
+                problem: format!("more than {MAX_CLAUSES} terms"),
+            });
+        }
         let phrase: Option<Vec<u32>> = tokens.iter().map(|t| terms.get(t)).collect();
         out.push(DisMaxTerm {
             occur,
@@ -1221,10 +1265,10 @@ fn parse_dismax(q: &str, analyzer: &mut Analyzer, terms: &Terms) -> DisMax {
         });
     }
     let optional = out.iter().filter(|t| t.occur == Occur::Should).count();
-    DisMax {
+    Ok(DisMax {
         terms: out,
         min_should: min_should_match(optional),
-    }
+    })
 }
 
 impl DisMax {
@@ -1429,6 +1473,8 @@ impl SearchIndex {
         let mut parser = Parser {
             toks,
             pos: 0,
+            depth: 0,
+            clauses: 0,
             param,
             input,
             analyzer,
@@ -1455,7 +1501,7 @@ impl SearchIndex {
         } else if q.contains(':') {
             Main::Lucene(self.parse("q", q, &mut analyzer)?)
         } else {
-            Main::DisMax(parse_dismax(q, &mut analyzer, &self.terms))
+            Main::DisMax(parse_dismax(q, &mut analyzer, &self.terms)?)
         };
         let mut filters = Vec::new();
         for fq in &req.fq {
