@@ -498,6 +498,15 @@ async fn errors_have_ckan_types_and_status_codes() {
         .await
         .error(StatusCode::CONFLICT, "Validation Error");
     assert!(e["facet.field"].is_array());
+    // Bounded work per request: at most 100 facet fields and filter queries.
+    let fields = serde_json::to_string(&vec!["tags"; 101]).unwrap();
+    get(site, &search_uri(&[("facet.field", &fields)]))
+        .await
+        .error(StatusCode::CONFLICT, "Validation Error");
+    let many = serde_json::to_string(&vec!["tags:a"; 101]).unwrap();
+    get(site, &search_uri(&[("fq_list", &many)]))
+        .await
+        .error(StatusCode::CONFLICT, "Validation Error");
     // A sort without direction: CKAN's "Invalid sort parameter" Search Query Error (400).
     get(site, &search_uri(&[("sort", "id")]))
         .await

@@ -40,6 +40,10 @@ pub const CKAN_VERSION: &str = "2.10.0";
 /// Most rows `package_search` returns (CKAN's `ckan.search.rows_max`).
 pub const ROWS_MAX: u64 = 1000;
 
+/// Most filter queries and most facet fields one search may ask for: each costs a pass
+/// over the matches, so an unbounded list would let one request take the server's time.
+pub const MAX_LIST: usize = 100;
+
 /// An action's failure, as CKAN reports it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CkanError {
@@ -423,6 +427,18 @@ fn package_search(catalog: &CkanCatalog, params: &Params) -> Result<String, Ckan
     } else {
         Vec::new()
     };
+    if fq.len() > MAX_LIST {
+        return Err(CkanError::invalid(
+            "fq",
+            format!("at most {MAX_LIST} filter queries"),
+        ));
+    }
+    if facet_fields.len() > MAX_LIST {
+        return Err(CkanError::invalid(
+            "facet.field",
+            format!("at most {MAX_LIST} fields"),
+        ));
+    }
     let sort = string(params, "sort")?.filter(|s| !s.trim().is_empty());
     let req = SearchRequest {
         q: string(params, "q")?,

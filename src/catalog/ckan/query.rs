@@ -1353,8 +1353,11 @@ fn parse_sort(spec: &str) -> Result<Vec<(SortKey, bool)>, QueryError> {
             [field, order] => (*field, *order),
             _ => {
                 return Err(QueryError::SortOrder {
-                    spec: spec.to_string(),
-                    problem: format!("{:?} is not \"field asc\" or \"field desc\"", part.trim()),
+                    spec: excerpt(spec),
+                    problem: format!(
+                        "{:?} is not \"field asc\" or \"field desc\"",
+                        excerpt(part.trim())
+                    ),
                 });
             }
         };
@@ -1363,8 +1366,11 @@ fn parse_sort(spec: &str) -> Result<Vec<(SortKey, bool)>, QueryError> {
             "desc" => true,
             _ => {
                 return Err(QueryError::SortOrder {
-                    spec: spec.to_string(),
-                    problem: format!("can't determine a sort order (asc or desc) in {order:?}"),
+                    spec: excerpt(spec),
+                    problem: format!(
+                        "can't determine a sort order (asc or desc) in {:?}",
+                        excerpt(order)
+                    ),
                 });
             }
         };
@@ -1379,7 +1385,7 @@ fn parse_sort(spec: &str) -> Result<Vec<(SortKey, bool)>, QueryError> {
             "num_tags" => SortKey::NumTags,
             other => {
                 return Err(QueryError::SortField {
-                    field: other.to_string(),
+                    field: excerpt(other),
                 });
             }
         };
@@ -1387,7 +1393,7 @@ fn parse_sort(spec: &str) -> Result<Vec<(SortKey, bool)>, QueryError> {
     }
     if out.is_empty() {
         return Err(QueryError::SortOrder {
-            spec: spec.to_string(),
+            spec: excerpt(spec),
             problem: "no sort field".to_string(),
         });
     }
