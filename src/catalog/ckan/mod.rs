@@ -61,7 +61,7 @@ use self::dict::{
     CkanLicense, GroupRef, LicenseDict, OrganizationDict, PackageContext, ThemeGroup,
     ckan_timestamp, parse_instant,
 };
-use self::query::{SearchDoc, SearchIndex};
+use self::query::{DocText, SearchDoc, SearchIndex};
 use self::uuid::ckan_id;
 use crate::model::{Agent, Manifest};
 use crate::server::Urls;
@@ -381,12 +381,11 @@ fn search_doc(
     groups: &[GroupRef],
     created: NaiveDateTime,
     modified: NaiveDateTime,
-) -> SearchDoc {
-    SearchDoc {
+) -> (SearchDoc, DocText) {
+    let doc = SearchDoc {
         id: dict.id.clone(),
         name: dict.name.clone(),
         title: dict.title.clone(),
-        notes: dict.notes.clone(),
         url: dict.url.clone(),
         organization: Some((org.name.clone(), org.title.clone(), org.id.clone())),
         groups: groups
@@ -395,12 +394,6 @@ fn search_doc(
             .collect(),
         tags: dict.tags.iter().map(|t| t.name.clone()).collect(),
         res_formats: dict.resources.iter().map(|r| r.format.clone()).collect(),
-        res_names: dict.resources.iter().map(|r| r.name.clone()).collect(),
-        res_descriptions: dict
-            .resources
-            .iter()
-            .map(|r| r.description.clone())
-            .collect(),
         res_urls: dict.resources.iter().map(|r| r.url.clone()).collect(),
         license_id: dict.license_id.clone(),
         extras: dict
@@ -413,5 +406,15 @@ fn search_doc(
         num_resources: i64::try_from(dict.num_resources).unwrap_or(i64::MAX),
         num_tags: i64::try_from(dict.num_tags).unwrap_or(i64::MAX),
         ..SearchDoc::default()
-    }
+    };
+    let text = DocText {
+        notes: dict.notes.clone(),
+        res_names: dict.resources.iter().map(|r| r.name.clone()).collect(),
+        res_descriptions: dict
+            .resources
+            .iter()
+            .map(|r| r.description.clone())
+            .collect(),
+    };
+    (doc, text)
 }

@@ -20,7 +20,8 @@
 //!   `title_string`, `url`, and every extra by its key, e.g. `holder_identifier:c_b648`);
 //!   the *text* fields are analysed (`text`, `title`, `notes`, `res_name`,
 //!   `res_description`, `extras_<key>`): lower-cased, ASCII-folded, Italian-stemmed, so
-//!   `title:Scuola` finds "scuole"; `metadata_modified` / `metadata_created` are dates
+//!   `title:Scuola` finds "scuole" (extras holding JSON are not analysed: their URI and
+//!   number fragments would make `q=europa` match everything); `metadata_modified` / `metadata_created` are dates
 //!   (`2024-01-01T00:00:00Z`, with or without fraction or `Z`, or `2024-01-01`), and
 //!   `num_resources` / `num_tags` integers. An unknown field is an extra nobody has: it
 //!   matches nothing, as Solr's catch-all dynamic field does.
@@ -168,14 +169,13 @@ impl Terms {
     }
 }
 
-/// One package as the search sees it. The string fields are filled by the caller; the
-/// analysed form is computed by [`SearchIndex::new`].
+/// One package as the search sees it: the values its string, date and integer fields
+/// match, and (once [`SearchIndex::new`] has run) its analysed text.
 #[derive(Debug, Clone, Default)]
 pub struct SearchDoc {
     pub id: String,
     pub name: String,
     pub title: String,
-    pub notes: String,
     pub url: String,
     /// Organization name, title and id.
     pub organization: Option<(String, String, String)>,
@@ -183,8 +183,6 @@ pub struct SearchDoc {
     pub groups: Vec<(String, String)>,
     pub tags: Vec<String>,
     pub res_formats: Vec<String>,
-    pub res_names: Vec<String>,
-    pub res_descriptions: Vec<String>,
     pub res_urls: Vec<String>,
     pub license_id: String,
     pub extras: Vec<(String, String)>,
@@ -196,20 +194,42 @@ pub struct SearchDoc {
     pub(super) analysed: Analysed,
 }
 
+/// The texts of a package that are only searched, never matched whole: analysed by
+/// [`SearchIndex::new`] and then dropped, so they are not kept twice.
+#[derive(Debug, Clone, Default)]
+pub struct DocText {
+    pub notes: String,
+    pub res_names: Vec<String>,
+    pub res_descriptions: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub(super) struct Analysed {
     title: Vec<u32>,
     notes: Vec<u32>,
-    /// Every value copied into CKAN's catch-all `text` field, one token run each.
-    text: Vec<Vec<u32>>,
-    /// The distinct terms of `text`, sorted.
-    text_terms: Vec<u32>,
     res_names: Vec<Vec<u32>>,
     res_descriptions: Vec<Vec<u32>>,
-    /// `(extra key, tokens of its value)`.
-    extras: Vec<(String, Vec<u32>)>,
+    /// The analysed value of each extra, in the order of [`SearchDoc::extras`].
+    extras: Vec<Vec<u32>>,
+    /// The rest of CKAN's catch-all `text` field: name, tags, groups, organization,
+    /// formats.
+    other: Vec<Vec<u32>>,
+    /// The distinct terms of `text` (all of the above), sorted.
+    text_terms: Vec<u32>,
     /// Lower-cased tag names, for DisMax's `tags^2`.
     tags_lower: Vec<String>,
+}
+
+impl Analysed {
+    /// Every token run of CKAN's `text` field.
+    fn text_runs(&self) -> impl Iterator<Item = &[u32]> {
+        [self.title.as_slice(), self.notes.as_slice()]
+            .into_iter()
+            .chain(self.res_names.iter().map(Vec::as_slice))
+            .chain(self.res_descriptions.iter().map(Vec::as_slice))
+            .chain(self.extras.iter().map(Vec::as_slice))
+            .chain(self.other.iter().map(Vec::as_slice))
+    }
 }
 
 /// Analyses texts into interned terms, remembering the short ones: tags, group and
@@ -239,46 +259,54 @@ impl Indexer {
 }
 
 impl SearchDoc {
-    fn analyse(&mut self, indexer: &mut Indexer) {
+    fn analyse(&mut self, text: DocText, indexer: &mut Indexer) {
         let mut run = |text: &str| -> Vec<u32> { indexer.run(text) };
         let title = run(&self.title);
-        let notes = run(&self.notes);
-        let res_names: Vec<Vec<u32>> = self.res_names.iter().map(|s| run(s)).collect();
+        let notes = run(&text.notes);
+        let res_names: Vec<Vec<u32>> = text.res_names.iter().map(|s| run(s)).collect();
         let res_descriptions: Vec<Vec<u32>> =
-            self.res_descriptions.iter().map(|s| run(s)).collect();
-        let extras: Vec<(String, Vec<u32>)> = self
+            text.res_descriptions.iter().map(|s| run(s)).collect();
+        // JSON-valued extras (theme aggregates, temporal coverage, the GeoJSON bbox) would
+        // only put URI and number fragments into `text`: left unanalysed.
+        let extras: Vec<Vec<u32>> = self
             .extras
             .iter()
-            .map(|(k, v)| (k.clone(), run(v)))
+            .map(|(_, v)| {
+                if v.starts_with('[') || v.starts_with('{') {
+                    Vec::new()
+                } else {
+                    run(v)
+                }
+            })
             .collect();
-        let mut text = vec![run(&self.name), title.clone(), notes.clone()];
-        text.extend(self.tags.iter().map(|t| run(t)));
+        let mut other = vec![run(&self.name)];
+        other.extend(self.tags.iter().map(|t| run(t)));
         for (name, title) in &self.groups {
-            text.push(run(name));
-            text.push(run(title));
+            other.push(run(name));
+            other.push(run(title));
         }
         if let Some((name, title, _)) = &self.organization {
-            text.push(run(name));
-            text.push(run(title));
+            other.push(run(name));
+            other.push(run(title));
         }
-        text.extend(res_names.iter().cloned());
-        text.extend(res_descriptions.iter().cloned());
-        text.extend(self.res_formats.iter().map(|f| run(f)));
-        text.extend(extras.iter().map(|(_, v)| v.clone()));
-        text.retain(|run| !run.is_empty());
-        let mut text_terms: Vec<u32> = text.iter().flatten().copied().collect();
-        text_terms.sort_unstable();
-        text_terms.dedup();
-        self.analysed = Analysed {
+        other.extend(self.res_formats.iter().map(|f| run(f)));
+        other.retain(|run| !run.is_empty());
+        let mut analysed = Analysed {
             title,
             notes,
-            text,
-            text_terms,
             res_names,
             res_descriptions,
             extras,
+            other,
+            text_terms: Vec::new(),
             tags_lower: self.tags.iter().map(|t| t.to_lowercase()).collect(),
         };
+        let mut terms: Vec<u32> = analysed.text_runs().flatten().copied().collect();
+        terms.sort_unstable();
+        terms.dedup();
+        terms.shrink_to_fit();
+        analysed.text_terms = terms;
+        self.analysed = analysed;
     }
 
     /// The exact (string-field) values of `field`, as faceting and string matching see
@@ -582,7 +610,7 @@ fn clause_matches(field: &Field, m: &Matcher, doc: &SearchDoc) -> bool {
         Field::Text(TextField::Text) => match m {
             Matcher::Phrase(p) if p.len() == 1 => a.text_terms.binary_search(&p[0]).is_ok(),
             Matcher::AnyTerm(ids) => a.text_terms.iter().any(|t| ids.binary_search(t).is_ok()),
-            _ => runs_match(a.text.iter().map(Vec::as_slice), m),
+            _ => runs_match(a.text_runs(), m),
         },
         Field::Text(TextField::Title) => runs_match([a.title.as_slice()], m),
         Field::Text(TextField::Notes) => runs_match([a.notes.as_slice()], m),
@@ -591,10 +619,11 @@ fn clause_matches(field: &Field, m: &Matcher, doc: &SearchDoc) -> bool {
             runs_match(a.res_descriptions.iter().map(Vec::as_slice), m)
         }
         Field::ExtraText(key) => runs_match(
-            a.extras
+            doc.extras
                 .iter()
-                .filter(|(k, _)| k == key)
-                .map(|(_, v)| v.as_slice()),
+                .zip(&a.extras)
+                .filter(|((k, _), _)| k == key)
+                .map(|(_, run)| run.as_slice()),
             m,
         ),
         Field::Date(f) => {
@@ -1293,7 +1322,7 @@ impl DisMax {
                 let in_text = if p.len() == 1 {
                     a.text_terms.binary_search(&p[0]).is_ok()
                 } else {
-                    a.text.iter().any(|r| contains_run(r, p))
+                    a.text_runs().any(|r| contains_run(r, p))
                 };
                 if in_text {
                     weights[4] = 1;
@@ -1450,16 +1479,21 @@ pub struct SearchIndex {
 }
 
 impl SearchIndex {
-    /// Analyses the documents (their order is kept: results refer to it).
-    pub fn new(mut docs: Vec<SearchDoc>) -> SearchIndex {
+    /// Analyses the documents with their texts (their order is kept: results refer to
+    /// it).
+    pub fn new(docs: Vec<(SearchDoc, DocText)>) -> SearchIndex {
         let mut indexer = Indexer {
             analyzer: Analyzer::default(),
             terms: Terms::default(),
             memo: HashMap::new(),
         };
-        for doc in &mut docs {
-            doc.analyse(&mut indexer);
-        }
+        let docs: Vec<SearchDoc> = docs
+            .into_iter()
+            .map(|(mut doc, text)| {
+                doc.analyse(text, &mut indexer);
+                doc
+            })
+            .collect();
         let mut terms = indexer.terms;
         terms.freeze();
         SearchIndex { docs, terms }
@@ -1600,12 +1634,11 @@ mod tests {
         org: &str,
         tags: &[&str],
         modified: &str,
-    ) -> SearchDoc {
-        SearchDoc {
+    ) -> (SearchDoc, DocText) {
+        let doc = SearchDoc {
             id: id.into(),
             name: name.into(),
             title: title.into(),
-            notes: format!("Descrizione di {title}"),
             organization: Some((org.into(), format!("Ente {org}"), format!("id-{org}"))),
             groups: vec![("educ".into(), "Istruzione, cultura e sport".into())],
             tags: tags.iter().map(|t| t.to_string()).collect(),
@@ -1617,7 +1650,12 @@ mod tests {
             num_resources: 1,
             num_tags: tags.len() as i64,
             ..SearchDoc::default()
-        }
+        };
+        let text = DocText {
+            notes: format!("Descrizione di {title}"),
+            ..DocText::default()
+        };
+        (doc, text)
     }
 
     fn index() -> SearchIndex {
