@@ -1151,6 +1151,8 @@ async fn fq_forms_harvesters_send_select_what_the_manifest_says() {
             }),
         ),
         (vec![("q", "*:*")], names_where(site, |_| true)),
+        // The theme URIs in the JSON extras are not searchable text.
+        (vec![("q", "eurovoc")], BTreeSet::new()),
         (vec![("q", "")], names_where(site, |_| true)),
     ];
     for (params, expected) in cases {
