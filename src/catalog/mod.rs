@@ -1,4 +1,5 @@
 //! The catalogue as other systems read it: DCAT-AP_IT RDF for harvesters ([`dcat`]),
+//! the CKAN Action API's package dicts and search ([`ckan`]),
 //! schema.org `Dataset` JSON-LD for search engines ([`schema_org`]) and the MQA-style
 //! metadata quality score ([`quality`]), all computed from the served manifest.
 //!
@@ -33,6 +34,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod ckan;
 pub mod dcat;
 pub mod quality;
 pub mod schema_org;

@@ -29,6 +29,7 @@
 //! | `GET/HEAD /-/health` | [`health`] |
 //! | `GET/HEAD /-/harvest` (the last harvest report) | [`harvest`] |
 //! | `GET/HEAD /ogc`, `/ogc/...` (OGC API – Features) | [`ogc`] |
+//! | `GET/POST /api/3/action/{action}`, `/api/action/{action}`, `GET /api/3` (CKAN) | [`ckan`] |
 //! | `GET/HEAD /tiles/{layer}/{z}/{x}/{y}.mvt`, `/tiles/{layer}.json`, `/tiles/{layer}.pmtiles`, `/styles/{layer}.json` | [`tiles`] |
 //!
 //! Every response, errors included, carries `X-Portale-Generation`: the generation that
@@ -42,6 +43,7 @@
 //! `Content-Length`, `ETag` and `Range`).
 
 mod body;
+pub mod ckan;
 pub mod datasets;
 pub mod dcat;
 pub mod discovery;
@@ -85,6 +87,7 @@ pub fn app(state: AppState) -> Router {
         .merge(ogc::routes())
         .merge(dcat::routes())
         .merge(discovery::routes())
+        .merge(ckan::routes())
         .route("/tiles/{file}", get(tiles::layer_file))
         .route("/tiles/{layer}/{z}/{x}/{y}", get(tiles::tile))
         .route("/styles/{file}", get(tiles::style))

@@ -11,6 +11,7 @@
 #   - rdflib and pySHACL on the DCAT-AP_IT catalogue (AgID rules, SEMIC DCAT-AP 3.0.1
 #     shapes, the three syntaxes, hydra paging, dataset twins, quality scores), for the
 #     demo and for a generated catalogue of 1,000 datasets.
+#   - ckanapi and a replay of ckanext-harvest's gather stage on the CKAN Action API.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET="${CARGO_TARGET_DIR:-target}"
@@ -70,4 +71,6 @@ for _ in $(seq 1 100); do
 done
 grep -q "serving" "$work/synth.log" || { cat "$work/synth.log"; echo "server did not start"; exit 1; }
 python3 tests/conformance/check_dcat.py "$synth_url" "$work/synth/generations/gsynth1000/manifest.json" --twins 25
+echo "--- CKAN Action API: ckanapi, ckanext-harvest's gather"
+python3 tests/conformance/check_ckan.py "$url" "$manifest"
 echo "conformance: ok"

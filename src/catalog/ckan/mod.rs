@@ -1,0 +1,420 @@
+//! A read-only subset of the CKAN Action API v3 over the served manifest, so that CKAN
+//! harvesters (ckanext-harvest, the regional dati.toscana.it), ckanapi and udata can
+//! read Portale's catalogue as if it were a CKAN.
+//!
+//! [`CkanCatalog::new`] turns a generation's [`Manifest`] into package dicts (built once,
+//! serialised once, kept as JSON text), organizations (publishers), groups (EU data
+//! themes), tags and licences, plus a [`query::SearchIndex`] for `package_search`.
+//! [`actions::call`] runs one action on it and returns the `result` as JSON text;
+//! [`actions::envelope_ok`] / [`actions::envelope_error`] wrap it the way CKAN does. The
+//! HTTP side (routes, GET and POST parameter parsing) is `crate::server::ckan`.
+//!
+//! ```
+//! use portale::catalog::ckan::{actions, CkanCatalog};
+//! use portale::model::{Agent, Catalog, ContactPoint, Manifest, MANIFEST_VERSION};
+//! use portale::server::Urls;
+//!
+//! let agent = Agent { name: "Comune di Capannori".into(), identifier: "c_b648".into() };
+//! let manifest = Manifest {
+//!     version: MANIFEST_VERSION,
+//!     generation: "g1".into(),
+//!     built_at: "2026-01-01T00:00:00Z".into(),
+//!     portale_version: "0.1.0".into(),
+//!     catalog: Catalog {
+//!         title: "Dati aperti".into(),
+//!         description: "Catalogo".into(),
+//!         publisher: agent,
+//!         base_url: "https://dati.example.it".into(),
+//!         homepage: "https://www.example.it".into(),
+//!         languages: vec!["it".into()],
+//!         default_license: "A21_CCBY40".into(),
+//!         contact_point: ContactPoint { name: "URP".into(), email: "urp@example.it".into(), url: None },
+//!         istat_code: None,
+//!         territory_bbox: None,
+//!     },
+//!     datasets: vec![],
+//! };
+//! let ckan = CkanCatalog::new(&manifest, &Urls::new(&manifest.catalog.base_url));
+//! let result = actions::call(&ckan, "package_list", &serde_json::Map::new()).unwrap();
+//! assert_eq!(result, "[]");
+//! ```
+//!
+//! Pitfalls:
+//! * Determinism: the same manifest gives byte-identical answers (ckanext-harvest aborts
+//!   when two consecutive pages are byte-identical, and caches compare bodies), so there
+//!   are no hash maps in any output order and every sort ends on a unique key.
+//! * Federated (harvested) datasets must stay out of these outputs unless configured,
+//!   or portals harvest each other in circles: this module serves exactly the
+//!   manifest's `datasets`.
+
+pub mod actions;
+pub mod dict;
+pub mod query;
+pub mod subthemes;
+pub mod uuid;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDateTime;
+
+use self::dict::{
+    CkanLicense, GroupRef, LicenseDict, OrganizationDict, PackageContext, ThemeGroup,
+    ckan_timestamp, parse_instant,
+};
+use self::query::{DocText, SearchDoc, SearchIndex};
+use self::uuid::ckan_id;
+use crate::model::{Agent, Manifest};
+use crate::server::Urls;
+
+/// One package: its dict as JSON text and the keys its lists are ordered by.
+#[derive(Debug)]
+pub struct Package {
+    pub id: String,
+    pub name: String,
+    pub metadata_modified: NaiveDateTime,
+    /// The serialised package dict.
+    pub json: String,
+    /// Index into [`CkanCatalog::organizations`].
+    pub organization: usize,
+    /// Indices into [`CkanCatalog::groups`].
+    pub groups: Vec<usize>,
+}
+
+/// An organization (a publisher) and its packages.
+#[derive(Debug)]
+pub struct Organization {
+    pub dict: OrganizationDict,
+    /// Indices into [`CkanCatalog::packages`], by name.
+    pub packages: Vec<usize>,
+}
+
+/// A theme group and its packages.
+#[derive(Debug)]
+pub struct Group {
+    pub theme: ThemeGroup,
+    pub created: String,
+    /// Indices into [`CkanCatalog::packages`], by name.
+    pub packages: Vec<usize>,
+}
+
+/// Site facts for `status_show` and help URLs.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub title: String,
+    pub description: String,
+    /// Public base URL, no trailing slash.
+    pub url: String,
+    /// Main language (ISO 639-1).
+    pub locale: String,
+    pub portale_version: String,
+}
+
+/// The catalogue as the CKAN API serves it; immutable once built.
+#[derive(Debug)]
+pub struct CkanCatalog {
+    pub site: Site,
+    /// By name.
+    pub packages: Vec<Package>,
+    by_name: HashMap<String, usize>,
+    by_id: HashMap<String, usize>,
+    /// Same order as `packages`.
+    pub index: SearchIndex,
+    /// By name.
+    pub organizations: Vec<Organization>,
+    /// By name.
+    pub groups: Vec<Group>,
+    /// Tag name → number of packages, by name.
+    pub tags: BTreeMap<String, usize>,
+    /// The licences in use, by id.
+    pub licenses: Vec<LicenseDict>,
+    /// `(dataset id, keyword)` for keywords that cannot be CKAN tags.
+    pub skipped_keywords: Vec<(String, String)>,
+}
+
+/// A CKAN organization name (`[a-z0-9_-]{2,100}`) from an IPA code.
+fn organization_name(identifier: &str) -> String {
+    let mut name: String = identifier
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(100)
+        .collect();
+    if name.len() < 2 {
+        name = format!("org-{name}");
+    }
+    name
+}
+
+impl CkanCatalog {
+    /// Builds every dict of the catalogue from `manifest`, with URLs from `urls`.
+    pub fn new(manifest: &Manifest, urls: &Urls) -> CkanCatalog {
+        let catalog = &manifest.catalog;
+        let fallback = parse_instant(&manifest.built_at).unwrap_or_default();
+
+        let mut datasets: Vec<&crate::model::Dataset> = manifest.datasets.iter().collect();
+        datasets.sort_by(|a, b| a.id.cmp(&b.id));
+
+        // Dates first: organizations and groups are "created" with their first package.
+        let dates: Vec<(NaiveDateTime, NaiveDateTime)> = datasets
+            .iter()
+            .map(|d| {
+                let modified = parse_instant(&d.modified).unwrap_or(fallback);
+                let created = d
+                    .meta
+                    .issued
+                    .as_deref()
+                    .and_then(parse_instant)
+                    .filter(|issued| *issued < modified)
+                    .unwrap_or(modified);
+                (created, modified)
+            })
+            .collect();
+
+        // Organizations: one per publisher IPA code, the first name seen (by dataset id).
+        let mut publishers: BTreeMap<String, (Agent, NaiveDateTime)> = BTreeMap::new();
+        for (d, (created, _)) in datasets.iter().zip(&dates) {
+            let p = &d.meta.publisher;
+            let entry = publishers
+                .entry(p.identifier.clone())
+                .or_insert_with(|| (p.clone(), *created));
+            entry.1 = entry.1.min(*created);
+        }
+        let mut taken: HashMap<String, usize> = HashMap::new();
+        let mut organizations: Vec<Organization> = publishers
+            .into_iter()
+            .map(|(identifier, (agent, created))| {
+                let mut name = organization_name(&identifier);
+                if taken.contains_key(&name) {
+                    let suffix = &ckan_id(&identifier)[..8];
+                    name = format!("{}-{suffix}", &name[..name.len().min(91)]);
+                }
+                taken.insert(name.clone(), 0);
+                Organization {
+                    dict: OrganizationDict {
+                        approval_status: "approved",
+                        created: ckan_timestamp(&created),
+                        description: String::new(),
+                        id: ckan_id(&format!("organization:{identifier}")),
+                        identifier,
+                        image_url: String::new(),
+                        is_organization: true,
+                        name,
+                        state: "active",
+                        title: agent.name,
+                        kind: "organization",
+                    },
+                    packages: Vec::new(),
+                }
+            })
+            .collect();
+        organizations.sort_by(|a, b| a.dict.name.cmp(&b.dict.name));
+        let org_of: HashMap<String, usize> = organizations
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (o.dict.identifier.clone(), i))
+            .collect();
+
+        // Groups: one per theme in use.
+        let mut themes: BTreeMap<String, (ThemeGroup, NaiveDateTime)> = BTreeMap::new();
+        for (d, (created, _)) in datasets.iter().zip(&dates) {
+            for code in &d.meta.themes {
+                let g = ThemeGroup::of(code);
+                let entry = themes
+                    .entry(g.name.clone())
+                    .or_insert_with(|| (g, *created));
+                entry.1 = entry.1.min(*created);
+            }
+        }
+        let mut groups: Vec<Group> = themes
+            .into_values()
+            .map(|(theme, created)| Group {
+                theme,
+                created: ckan_timestamp(&created),
+                packages: Vec::new(),
+            })
+            .collect();
+        let group_of: HashMap<String, usize> = groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| (g.theme.name.clone(), i))
+            .collect();
+
+        let mut packages = Vec::with_capacity(datasets.len());
+        let mut docs = Vec::with_capacity(datasets.len());
+        let mut tags: BTreeMap<String, usize> = BTreeMap::new();
+        let mut licenses: BTreeMap<String, LicenseDict> = BTreeMap::new();
+        let mut skipped_keywords = Vec::new();
+        for (d, (created, modified)) in datasets.iter().zip(&dates) {
+            let i = packages.len();
+            let org_index = org_of
+                .get(&d.meta.publisher.identifier)
+                .copied()
+                .unwrap_or(0);
+            let Some(org) = organizations.get_mut(org_index) else {
+                continue;
+            };
+            let (dict, skipped) = dict::package(
+                d,
+                &PackageContext {
+                    catalog,
+                    urls,
+                    organization: &org.dict,
+                    created: *created,
+                    modified: *modified,
+                },
+            );
+            org.packages.push(i);
+            if !skipped.is_empty() {
+                tracing::warn!(
+                    dataset = %d.id,
+                    keywords = ?skipped,
+                    "keywords left out of the CKAN tags: nothing usable is left once the \
+                     characters CKAN refuses are removed"
+                );
+            }
+            skipped_keywords.extend(skipped.into_iter().map(|k| (d.id.clone(), k)));
+            let license = CkanLicense::of(&d.meta.license);
+            licenses
+                .entry(license.id.clone())
+                .or_insert_with(|| license.dict());
+            for t in &dict.tags {
+                *tags.entry(t.name.clone()).or_default() += 1;
+            }
+            let mut group_indices = Vec::new();
+            for g in &dict.groups {
+                if let Some(&gi) = group_of.get(&g.name) {
+                    groups[gi].packages.push(i);
+                    group_indices.push(gi);
+                }
+            }
+            docs.push(search_doc(
+                &dict,
+                &org.dict,
+                &dict.groups,
+                *created,
+                *modified,
+            ));
+            let json = match serde_json::to_string(&dict) {
+                Ok(json) => json,
+                Err(e) => {
+                    // Plain structs of strings and numbers: serialisation cannot fail.
+                    tracing::error!(dataset = %d.id, "cannot serialise the package dict: {e}");
+                    "{}".to_string()
+                }
+            };
+            packages.push(Package {
+                id: dict.id,
+                name: dict.name,
+                metadata_modified: *modified,
+                json,
+                organization: org_index,
+                groups: group_indices,
+            });
+        }
+        let by_name = packages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.clone(), i))
+            .collect();
+        let by_id = packages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i))
+            .collect();
+        CkanCatalog {
+            site: Site {
+                title: catalog.title.clone(),
+                description: catalog.description.clone(),
+                url: urls.base().to_string(),
+                locale: catalog
+                    .languages
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "it".into()),
+                portale_version: manifest.portale_version.clone(),
+            },
+            packages,
+            by_name,
+            by_id,
+            index: SearchIndex::new(docs),
+            organizations,
+            groups,
+            tags,
+            licenses: licenses.into_values().collect(),
+            skipped_keywords,
+        }
+    }
+
+    /// A package by name or id.
+    pub fn package(&self, name_or_id: &str) -> Option<&Package> {
+        self.by_name
+            .get(name_or_id)
+            .or_else(|| self.by_id.get(name_or_id))
+            .and_then(|&i| self.packages.get(i))
+    }
+
+    /// An organization by name or id.
+    pub fn organization(&self, name_or_id: &str) -> Option<&Organization> {
+        self.organizations
+            .iter()
+            .find(|o| o.dict.name == name_or_id || o.dict.id == name_or_id)
+    }
+
+    /// A group by name or id (the theme code is accepted in any case).
+    pub fn group(&self, name_or_id: &str) -> Option<&Group> {
+        let lower = name_or_id.to_ascii_lowercase();
+        self.groups
+            .iter()
+            .find(|g| g.theme.name == lower || g.theme.id == name_or_id)
+    }
+}
+
+fn search_doc(
+    dict: &dict::PackageDict,
+    org: &OrganizationDict,
+    groups: &[GroupRef],
+    created: NaiveDateTime,
+    modified: NaiveDateTime,
+) -> (SearchDoc, DocText) {
+    let doc = SearchDoc {
+        id: dict.id.clone(),
+        name: dict.name.clone(),
+        title: dict.title.clone(),
+        url: dict.url.clone(),
+        organization: Some((org.name.clone(), org.title.clone(), org.id.clone())),
+        groups: groups
+            .iter()
+            .map(|g| (g.name.clone(), g.title.clone()))
+            .collect(),
+        tags: dict.tags.iter().map(|t| t.name.clone()).collect(),
+        res_formats: dict.resources.iter().map(|r| r.format.clone()).collect(),
+        res_urls: dict.resources.iter().map(|r| r.url.clone()).collect(),
+        license_id: dict.license_id.clone(),
+        extras: dict
+            .extras
+            .iter()
+            .map(|e| (e.key.clone(), e.value.clone()))
+            .collect(),
+        metadata_modified: modified,
+        metadata_created: created,
+        num_resources: i64::try_from(dict.num_resources).unwrap_or(i64::MAX),
+        num_tags: i64::try_from(dict.num_tags).unwrap_or(i64::MAX),
+        ..SearchDoc::default()
+    };
+    let text = DocText {
+        notes: dict.notes.clone(),
+        res_names: dict.resources.iter().map(|r| r.name.clone()).collect(),
+        res_descriptions: dict
+            .resources
+            .iter()
+            .map(|r| r.description.clone())
+            .collect(),
+    };
+    (doc, text)
+}
