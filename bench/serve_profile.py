@@ -27,21 +27,17 @@ import sys
 
 BUCKETS = {
     "features": [
-        ("freeing the `serde_json::Value` tree of the page", re.compile(
-            r"drop_in_place<(\[)?serde_json::value::Value|drop_in_place<alloc::vec::Vec<serde_json::value::Value"
-            r"|drop_in_place<indexmap::.*serde_json::value::Value|drop_in_place<alloc::vec::Vec<indexmap::Bucket<alloc::string::String,serde_json")),
-        ("serialising the tree to bytes (`serde_json::to_vec`)", re.compile(
-            r"serde_json::ser::to_vec")),
-        ("copying the features' tree into the page document (`json!` → `to_value` in `items`)", re.compile(
-            r"serde_core::ser::Serializer::collect_seq|serde_json::value::to_value"),
-         re.compile(r"portale::ogc::service::OgcService::items$")),
-        ("building the tree: `feature_json` (geometry and properties to `serde_json::Value`)", re.compile(
-            r"portale::ogc::service::feature_json")),
-        ("the exact bbox test of each candidate (`OgcService::items::{{closure}}`, geo's `Intersects`)", re.compile(
-            r"portale::ogc::service::OgcService::items::\{\{closure\}\}")),
-        ("reading the FlatGeobuf: R-tree search, decoding every candidate (`LayerFile::query`)", re.compile(
+        ("writing coordinates: rounding and formatting (`geojson::Writer`)", re.compile(
+            r"portale::ogc::geojson::Writer|portale::ogc::geojson::digits")),
+        ("writing properties, links and the page envelope (`geojson::write_feature`, serde_json)", re.compile(
+            r"portale::ogc::geojson::write_feature|portale::ogc::geojson::json")),
+        ("decoding geometries for the exact bbox test (`LayerFile::geometry`, geozero `GeoWriter`, geo's `Intersects`)", re.compile(
+            r"portale::ogc::source::LayerFile::geometry|geo::algorithm::intersects")),
+        ("decoding properties (`LayerFile::properties`)", re.compile(
+            r"portale::ogc::source::LayerFile::(properties|fid_and_properties|found)")),
+        ("the rest of the query: R-tree search, candidates (`LayerFile::query`)", re.compile(
             r"portale::ogc::source::LayerFile::query")),
-        ("the rest of the OGC handler (`OgcService::items`: parameters, links, page JSON)", re.compile(
+        ("the rest of the OGC handler (`OgcService::items`: parameters, links)", re.compile(
             r"portale::ogc::service::OgcService::items")),
         ("HTTP: hyper reading requests and writing responses to the socket", re.compile(
             r"hyper::proto::h1")),
