@@ -214,20 +214,38 @@ impl<'a> Context<'a> {
     }
 }
 
+/// The triples of a catalogue page, in the order they were made (duplicates included:
+/// [`serialize`] sorts and drops them). A plain list: an indexed [`Graph`] spends most
+/// of a 100-dataset page's time keeping its indexes, which writing never reads.
+#[derive(Debug, Default)]
+pub struct Triples(Vec<oxrdf::Triple>);
+
+impl Triples {
+    pub fn iter(&self) -> impl Iterator<Item = oxrdf::TripleRef<'_>> {
+        self.0.iter().map(oxrdf::Triple::as_ref)
+    }
+
+    /// As an indexed graph (duplicates merged), for queries and comparisons.
+    pub fn into_graph(self) -> Graph {
+        self.0.into_iter().collect()
+    }
+}
+
 /// Collects triples; every URI goes through [`Builder::iri`], which checks it.
 #[derive(Default)]
 struct Builder {
-    graph: Graph,
+    triples: Triples,
 }
 
 impl Builder {
     fn add(&mut self, s: &NamedNode, p: NamedNodeRef<'_>, o: impl Into<Term>) {
-        let o: Term = o.into();
-        self.graph.insert(oxrdf::TripleRef::new(s, p, &o));
+        self.triples
+            .0
+            .push(oxrdf::Triple::new(s.clone(), p.into_owned(), o.into()));
     }
 
     fn link(&mut self, s: &NamedNode, p: NamedNodeRef<'_>, o: NamedNodeRef<'_>) {
-        self.graph.insert(oxrdf::TripleRef::new(s, p, o));
+        self.add(s, p, o.into_owned());
     }
 
     fn types(&mut self, s: &NamedNode, classes: &[NamedNodeRef<'_>]) {
@@ -298,7 +316,7 @@ fn date_or_datetime(value: &str) -> Option<(String, NamedNodeRef<'static>)> {
 pub fn dataset_graph(ctx: &Context<'_>, dataset: &Dataset) -> Result<Graph, CatalogError> {
     let mut b = Builder::default();
     add_dataset(&mut b, ctx, dataset)?;
-    Ok(b.graph)
+    Ok(b.triples.into_graph())
 }
 
 /// Where a catalogue page stands in the whole (filtered) catalogue.
@@ -468,7 +486,7 @@ pub fn catalog_page_graph(
     page: &Page<'_>,
     query: &CatalogQuery,
     syntax: RdfSyntax,
-) -> Result<Graph, CatalogError> {
+) -> Result<Triples, CatalogError> {
     let mut b = Builder::default();
     let c = ctx.catalog;
     let lang = ctx.language();
@@ -505,7 +523,7 @@ pub fn catalog_page_graph(
         }
     }
     add_paging(&mut b, ctx, page, query, syntax)?;
-    Ok(b.graph)
+    Ok(b.triples)
 }
 
 /// The hydra node: the page itself, with both the current and the deprecated predicates
@@ -1169,8 +1187,12 @@ fn triple_key<'g>(t: &oxrdf::TripleRef<'g>) -> (&'g str, bool, &'g str, String) 
     )
 }
 
-/// Writes a graph in one of the three syntaxes, subjects in URI order.
-pub fn serialize(graph: &Graph, syntax: RdfSyntax) -> Result<Vec<u8>, CatalogError> {
+/// Writes triples in one of the three syntaxes, subjects in URI order, each triple once
+/// (`graph.iter()` or [`Triples::iter`]).
+pub fn serialize<'a>(
+    triples: impl IntoIterator<Item = oxrdf::TripleRef<'a>>,
+    syntax: RdfSyntax,
+) -> Result<Vec<u8>, CatalogError> {
     let format = match syntax {
         RdfSyntax::Turtle => RdfFormat::Turtle,
         RdfSyntax::RdfXml => RdfFormat::RdfXml,
@@ -1188,8 +1210,10 @@ pub fn serialize(graph: &Graph, syntax: RdfSyntax) -> Result<Vec<u8>, CatalogErr
                 problem: e.to_string(),
             })?;
     }
-    let mut triples: Vec<oxrdf::TripleRef<'_>> = graph.iter().collect();
+    let mut triples: Vec<oxrdf::TripleRef<'_>> = triples.into_iter().collect();
     triples.sort_by_cached_key(triple_key);
+    // Equal triples have equal keys, so they are neighbours now.
+    triples.dedup();
     let mut writer = serializer.for_writer(Vec::with_capacity(triples.len() * 96));
     let failed = |source: std::io::Error| CatalogError::Serialize { syntax, source };
     for t in triples {

@@ -28,8 +28,8 @@
 //! let ctx = dcat::Context::new(&catalog, CatalogUris::new(&urls));
 //! let query = dcat::CatalogQuery::from_pairs([("page", "1")])?;
 //! let page = dcat::paginate(&[], &query).expect("page 1 always exists");
-//! let graph = dcat::catalog_page_graph(&ctx, "2026-01-01T00:00:00Z", &page, &query, RdfSyntax::Turtle)?;
-//! let turtle = dcat::serialize(&graph, RdfSyntax::Turtle)?;
+//! let triples = dcat::catalog_page_graph(&ctx, "2026-01-01T00:00:00Z", &page, &query, RdfSyntax::Turtle)?;
+//! let turtle = dcat::serialize(triples.iter(), RdfSyntax::Turtle)?;
 //! assert!(String::from_utf8_lossy(&turtle).contains("dcatapit:Catalog"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -137,7 +137,7 @@ async fn catalog(
         let ctx = Context::new(&g.manifest().catalog, CatalogUris::new(g.urls()));
         let graph = dcat::catalog_page_graph(&ctx, &catalogue_modified(g), &page, &query, syntax)
             .map_err(ApiError::internal)?;
-        dcat::serialize(&graph, syntax).map_err(ApiError::internal)
+        dcat::serialize(graph.iter(), syntax).map_err(ApiError::internal)
     })
     .await
     .map_err(|e| ApiError::internal(format!("the catalogue task failed: {e}")))??;
@@ -160,7 +160,7 @@ pub async fn dataset_document(
             .ok_or_else(|| ApiError::not_found(format!("no dataset with id {id:?}")))?;
         let ctx = Context::new(&g.manifest().catalog, CatalogUris::new(g.urls()));
         let graph = dcat::dataset_graph(&ctx, d).map_err(ApiError::internal)?;
-        dcat::serialize(&graph, syntax).map_err(ApiError::internal)
+        dcat::serialize(graph.iter(), syntax).map_err(ApiError::internal)
     })
     .await
     .map_err(|e| ApiError::internal(format!("the dataset task failed: {e}")))??;
