@@ -65,7 +65,7 @@ pub use report::{
     CrawlStatus, HarvestReport, MAX_LISTED, RecordCounts, SanitizedRecord, SkippedRecord,
     SourceReport,
 };
-pub use store::{FederationLayout, SourceStore, StoreError, load_all, republishable};
+pub use store::{FederationLayout, SourceStore, StoreError, load_all, republishable, republished};
 
 /// Why a harvest could not run at all (problems of one source go into its report).
 #[derive(Debug, thiserror::Error)]
@@ -607,6 +607,25 @@ pub async fn harvest(
         }
         tracing::info!(source = %source.name, url = %source.url, "harvesting");
         ran.push(harvest_source(&layout, source).await);
+    }
+    // The stores of sources not crawled now (or whose crawl failed) keep the `republish`
+    // flag of their last harvest: bring it in step with the configuration, since
+    // `portale serve --site` reads only the flag.
+    for source in sources {
+        let l = layout.clone();
+        let (name, republish) = (source.name.clone(), source.republish);
+        let synced = blocking(move || match l.read_store(&name)? {
+            Some(mut store) if store.republish != republish => {
+                store.republish = republish;
+                l.write_store(&store)
+            }
+            _ => Ok(()),
+        })
+        .await;
+        if let Err(e) = synced {
+            // An unreadable store is already reported by its source's crawl.
+            tracing::warn!(source = %source.name, "cannot update the republish flag: {e}");
+        }
     }
     let mut removed_sources = Vec::new();
     if only.is_none() {
