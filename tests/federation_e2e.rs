@@ -405,8 +405,8 @@ fn catalog() -> Catalog {
 }
 
 /// The files of dataset `n`: a CSV, and a GeoJSON for every third one.
-fn files_of(n: usize) -> Vec<(String, Vec<u8>)> {
-    let id = format!("ds-{n:04}");
+fn files_of(prefix: &str, n: usize) -> Vec<(String, Vec<u8>)> {
+    let id = format!("{prefix}-{n:04}");
     let mut files = vec![(format!("{id}.csv"), format!("id,n\n{n},{n}\n").into_bytes())];
     if n.is_multiple_of(3) {
         files.push((
@@ -417,8 +417,8 @@ fn files_of(n: usize) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-fn dataset(n: usize, files: &[(String, Vec<u8>)]) -> Dataset {
-    let id = format!("ds-{n:04}");
+fn dataset(prefix: &str, n: usize, files: &[(String, Vec<u8>)]) -> Dataset {
+    let id = format!("{prefix}-{n:04}");
     let distributions = files
         .iter()
         .map(|(file, bytes)| {
@@ -443,7 +443,7 @@ fn dataset(n: usize, files: &[(String, Vec<u8>)]) -> Dataset {
         id,
         meta: DatasetMeta {
             // Characters every syntax escapes differently, and a lone `<` that is text.
-            title: format!("Dataset {n} \"prova\" & co. (città) a < b"),
+            title: format!("Dataset {prefix} {n} \"prova\" & co. (città) a < b"),
             description: format!("Descrizione del dataset {n}:\nrighe, \\ barre e accenti."),
             themes: THEMES[n % 4].iter().map(|t| t.to_string()).collect(),
             subthemes: vec![],
@@ -477,19 +477,19 @@ fn dataset(n: usize, files: &[(String, Vec<u8>)]) -> Dataset {
     }
 }
 
-/// A site of `count` generated datasets, files written.
-fn generated_site(dir: &Path, count: usize) {
+/// A site of `count` generated datasets with ids `{prefix}-NNNN`, files written.
+fn generated_site(dir: &Path, prefix: &str, count: usize) {
     let name = "g1";
     let generation = dir.join("generations").join(name);
     let mut datasets = Vec::new();
     for n in 1..=count {
-        let files = files_of(n);
-        let ddir = generation.join("datasets").join(format!("ds-{n:04}"));
+        let files = files_of(prefix, n);
+        let ddir = generation.join("datasets").join(format!("{prefix}-{n:04}"));
         fs::create_dir_all(&ddir).unwrap();
         for (file, bytes) in &files {
             fs::write(ddir.join(file), bytes).unwrap();
         }
-        datasets.push(dataset(n, &files));
+        datasets.push(dataset(prefix, n, &files));
     }
     let manifest = Manifest {
         version: MANIFEST_VERSION,
@@ -510,8 +510,298 @@ fn generated_site(dir: &Path, count: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_portale_pages_through_a_catalogue_of_230_datasets() {
     let dir = tempfile::tempdir().unwrap();
-    generated_site(dir.path(), 230);
+    generated_site(dir.path(), "ds", 230);
     let first = serve(dir.path()).await;
     // DCAT: pages of 100 (100, 100, 30); CKAN: rows=100 (100, 100, 30, then empty).
     harvest_and_check(&first, (3, 4)).await;
+}
+
+// ---------------------------------------------------------------------------------------
+// Republishing: records of `republish = true` sources in our own DCAT and CKAN outputs
+// ---------------------------------------------------------------------------------------
+
+/// A small DCAT-AP_IT catalogue at `base`: one complete dataset, one without frequency,
+/// one whose distribution has a licence outside the AgID vocabulary. Only the first can
+/// be republished.
+fn other_catalogue(base: &str) -> String {
+    let dataset = |name: &str, frequency: bool, licence: &str| {
+        format!(
+            r#"<{base}/d/{name}> a dcat:Dataset ;
+  dct:identifier "p_lu:{name}" ;
+  dct:title "Piste ciclabili {name}"@it ;
+  dct:description "Le piste ciclabili della provincia ({name})."@it ;
+  dct:modified "2025-05-04"^^xsd:date ;
+  dcat:theme <http://publications.europa.eu/resource/authority/data-theme/TRAN> ;
+  {frequency}
+  dct:publisher <{base}/org/p_lu> ;
+  dct:rightsHolder <{base}/org/p_lu> ;
+  dcat:contactPoint <{base}/d/{name}#cp> ;
+  dcat:landingPage <{base}/pages/{name}> ;
+  dcat:keyword "bici"@it ;
+  dcat:distribution <{base}/d/{name}#csv> .
+<{base}/d/{name}#cp> a vcard:Organization ; vcard:fn "Ufficio mobilità" ;
+  vcard:hasEmail <mailto:mobilita@example.org> .
+<{base}/d/{name}#csv> a dcat:Distribution ;
+  dcat:accessURL <{base}/files/{name}.csv> ;
+  dcat:downloadURL <{base}/files/{name}.csv> ;
+  dct:format <http://publications.europa.eu/resource/authority/file-type/CSV> ;
+  dct:license <{licence}> .
+"#,
+            frequency = if frequency {
+                "dct:accrualPeriodicity <http://publications.europa.eu/resource/authority/frequency/ANNUAL> ;"
+            } else {
+                ""
+            }
+        )
+    };
+    let agid = "https://w3id.org/italia/controlled-vocabulary/licences/A21_CCBY40";
+    format!(
+        r#"@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+@prefix foaf: <http://xmlns.com/foaf/0.1/> .
+@prefix vcard: <http://www.w3.org/2006/vcard/ns#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<{base}/catalog> a dcat:Catalog ; dct:title "Provincia"@it ;
+  dcat:dataset <{base}/d/good>, <{base}/d/nofreq>, <{base}/d/badlicence> .
+<{base}/org/p_lu> a foaf:Agent ; foaf:name "Provincia di Lucca" ; dct:identifier "p_lu" .
+{}{}{}"#,
+        dataset("good", true, agid),
+        dataset("nofreq", false, agid),
+        dataset("badlicence", true, "http://example.org/licenza-propria"),
+    )
+}
+
+/// Serves [`other_catalogue`] at `/catalog.ttl`; returns its base URL.
+async fn serve_other() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let body = other_catalogue(&base);
+    let router = axum::Router::new().route(
+        "/catalog.ttl",
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move { ([(axum::http::header::CONTENT_TYPE, "text/turtle")], body) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    base
+}
+
+/// The datasets a DCAT crawl of `base`'s catalogue lists (following `hydra:next`), in
+/// page order, with the number of pages and the `hydra:totalItems` of the first.
+async fn crawl_catalogue(base: &str) -> (Vec<String>, usize, u64) {
+    use oxrdf::{NamedNodeRef, Term};
+    let dataset_p = NamedNodeRef::new("http://www.w3.org/ns/dcat#dataset").unwrap();
+    let next_p = NamedNodeRef::new("http://www.w3.org/ns/hydra/core#next").unwrap();
+    let total_p = NamedNodeRef::new("http://www.w3.org/ns/hydra/core#totalItems").unwrap();
+    let catalog = oxrdf::NamedNode::new(format!("{base}/catalog")).unwrap();
+    let client = reqwest::Client::new();
+    let mut url = Some(format!("{base}/catalog.ttl"));
+    let (mut datasets, mut pages, mut total) = (Vec::new(), 0, None);
+    while let Some(u) = url.take() {
+        let response = client.get(&u).send().await.unwrap();
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "{u}");
+        let body = response.bytes().await.unwrap();
+        let mut graph = oxrdf::Graph::new();
+        for t in oxrdfio::RdfParser::from_format(oxrdfio::RdfFormat::Turtle).for_slice(&body) {
+            let q = t.unwrap();
+            graph.insert(oxrdf::TripleRef::new(&q.subject, &q.predicate, &q.object));
+        }
+        pages += 1;
+        let mut on_page: Vec<String> = graph
+            .objects_for_subject_predicate(&catalog, dataset_p)
+            .filter_map(|o| match o {
+                oxrdf::TermRef::NamedNode(n) => Some(n.as_str().to_string()),
+                _ => None,
+            })
+            .collect();
+        assert!(on_page.len() <= 100, "{u}: {} datasets", on_page.len());
+        on_page.sort();
+        datasets.extend(on_page);
+        for t in graph.iter() {
+            let term: Term = t.object.into_owned();
+            if t.predicate == next_p
+                && let Term::NamedNode(n) = &term
+            {
+                url = Some(n.as_str().to_string());
+            }
+            if t.predicate == total_p
+                && total.is_none()
+                && let Term::Literal(l) = &term
+            {
+                total = l.value().parse().ok();
+            }
+        }
+    }
+    (datasets, pages, total.expect("hydra:totalItems"))
+}
+
+async fn ckan_result(base: &str, path: &str) -> serde_json::Value {
+    let response = reqwest::get(format!("{base}/api/3/action/{path}"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::OK, "{path}");
+    let v: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(v["success"], true, "{path}: {v}");
+    v["result"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn republished_sources_reach_our_dcat_and_ckan_outputs_and_only_them() {
+    // A: the origin, 120 datasets. P: another portal with one republishable record of three.
+    let a_dir = tempfile::tempdir().unwrap();
+    generated_site(a_dir.path(), "a", 120);
+    let a = serve(a_dir.path()).await;
+    let p = serve_other().await;
+    // B: 30 datasets of its own; harvests A twice (DCAT republished, CKAN not) and P.
+    let b_dir = tempfile::tempdir().unwrap();
+    generated_site(b_dir.path(), "b", 30);
+    let mut a_dcat = source(
+        "a-dcat",
+        SourceKind::Dcat,
+        format!("{}/catalog.ttl", a.base),
+    );
+    a_dcat.republish = true;
+    let a_ckan = source("a-ckan", SourceKind::Ckan, a.base.clone());
+    let mut other = source("other", SourceKind::Dcat, format!("{p}/catalog.ttl"));
+    other.republish = true;
+    let sources = vec![a_dcat.clone(), a_ckan.clone(), other.clone()];
+    let report = federation::harvest(b_dir.path(), &sources, None)
+        .await
+        .unwrap();
+    for s in &sources {
+        assert_eq!(
+            entry(&report, &s.name).status,
+            CrawlStatus::Complete,
+            "{}",
+            s.name
+        );
+    }
+    assert_eq!(entry(&report, "other").records.found, 3);
+    let b = serve(b_dir.path()).await;
+
+    // B's catalogue: its own 30, then A's 120 and P's complete record; never A's CKAN copy.
+    let (listed, pages, total) = crawl_catalogue(&b.base).await;
+    assert_eq!((listed.len(), total, pages), (151, 151, 2));
+    let distinct: BTreeSet<&String> = listed.iter().collect();
+    assert_eq!(distinct.len(), 151, "every dataset once");
+    let own: Vec<String> = (1..=30)
+        .map(|n| format!("{}/datasets/b-{n:04}#dataset", b.base))
+        .collect();
+    assert_eq!(listed[..30], own[..], "our own datasets first, in id order");
+    let from_a: BTreeSet<String> = listed
+        .iter()
+        .filter_map(|u| u.strip_prefix(&format!("{}/datasets/", a.base)))
+        .map(|u| u.trim_end_matches("#dataset").to_string())
+        .collect();
+    let a_ids: BTreeSet<String> = a.manifest.datasets.iter().map(|d| d.id.clone()).collect();
+    assert_eq!(from_a, a_ids, "A's datasets under their original URIs");
+    assert!(listed.contains(&format!("{p}/d/good")));
+    assert!(
+        !listed
+            .iter()
+            .any(|u| u.contains("nofreq") || u.contains("badlicence"))
+    );
+
+    // B's CKAN API: the same 151, the republished ones marked with where they came from.
+    let names = ckan_result(&b.base, "package_list").await;
+    let names: Vec<String> = serde_json::from_value(names).unwrap();
+    assert_eq!(names.len(), 151);
+    let search = ckan_result(&b.base, "package_search?rows=0").await;
+    assert_eq!(search["count"], 151);
+    let good_name = names
+        .iter()
+        .find(|n| n.starts_with("other_"))
+        .expect("P's record in package_list");
+    let good = ckan_result(&b.base, &format!("package_show?id={good_name}")).await;
+    let extra = |key: &str| {
+        good["extras"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == key)
+            .map(|e| e["value"].as_str().unwrap().to_string())
+    };
+    assert_eq!(extra("harvest_source").as_deref(), Some("other"));
+    assert_eq!(
+        extra("harvest_source_url"),
+        Some(format!("{p}/catalog.ttl"))
+    );
+    assert_eq!(extra("harvest_url"), Some(format!("{p}/pages/good")));
+    assert_eq!(extra("uri"), Some(format!("{p}/d/good")));
+    assert_eq!(extra("publisher_identifier").as_deref(), Some("p_lu"));
+    assert_eq!(good["title"], "Piste ciclabili good");
+    assert_eq!(good["resources"][0]["url"], format!("{p}/files/good.csv"));
+    assert_eq!(good["organization"]["title"], "Provincia di Lucca");
+    let redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/dataset/{good_name}", b.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirect.status(), reqwest::StatusCode::FOUND);
+    assert_eq!(
+        redirect.headers()["location"].to_str().unwrap(),
+        format!("{p}/pages/good")
+    );
+
+    // C harvests B: what B republishes travels on, with A's original links and no defect.
+    let c_dir = tempfile::tempdir().unwrap();
+    let c_sources = vec![
+        source(
+            "b-dcat",
+            SourceKind::Dcat,
+            format!("{}/catalog.ttl", b.base),
+        ),
+        source("b-ckan", SourceKind::Ckan, b.base.clone()),
+    ];
+    let c_report = federation::harvest(c_dir.path(), &c_sources, None)
+        .await
+        .unwrap();
+    for s in &c_sources {
+        let e = entry(&c_report, &s.name);
+        assert_eq!(e.status, CrawlStatus::Complete, "{}", s.name);
+        assert_eq!(e.records.found, 151, "{}", s.name);
+        assert!(e.warnings.is_empty(), "{}: {:?}", s.name, e.warnings);
+        assert!(e.defects.is_empty(), "{}: {:?}", s.name, e.defects);
+    }
+    let via_b = records(c_dir.path(), "b-dcat");
+    let a_part: Vec<FederatedRecord> = via_b
+        .iter()
+        .filter(|r| {
+            r.landing_page
+                .as_deref()
+                .is_some_and(|l| l.starts_with(&format!("{}/datasets/", a.base)))
+        })
+        .cloned()
+        .collect();
+    check_records(&a, &a_part, SourceKind::Dcat);
+    let titles = |recs: &[FederatedRecord]| -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for r in recs {
+            *out.entry(r.title.clone()).or_default() += 1;
+        }
+        out
+    };
+    let mut expected_titles: BTreeMap<String, usize> = BTreeMap::new();
+    for d in a.manifest.datasets.iter().chain(&b.manifest.datasets) {
+        *expected_titles.entry(d.meta.title.clone()).or_default() += 1;
+    }
+    expected_titles.insert("Piste ciclabili good".into(), 1);
+    assert_eq!(titles(&via_b), expected_titles);
+    assert_eq!(titles(&records(c_dir.path(), "b-ckan")), expected_titles);
+
+    // Turning republish off takes effect at the next harvest of any source: B's outputs
+    // drop A's records without a restart.
+    a_dcat.republish = false;
+    let only = ["other".to_string()];
+    federation::harvest(b_dir.path(), &[a_dcat.clone(), a_ckan, other], Some(&only))
+        .await
+        .unwrap();
+    let (listed, pages, total) = crawl_catalogue(&b.base).await;
+    assert_eq!((listed.len(), total, pages), (31, 31, 1));
+    let search = ckan_result(&b.base, "package_search?rows=0").await;
+    assert_eq!(search["count"], 31);
 }

@@ -25,7 +25,9 @@
 //!   (DOMAIN.md §1: an incomplete page is worse than an error).
 //! - Federated records live in `site/federation/`, never in a generation: harvesting
 //!   never changes the served generation of our own datasets, and our DCAT and CKAN outputs
-//!   must read them only through [`store::republishable`], which honours `republish`.
+//!   must read them only through [`store::republished`] / [`store::republishable`], which
+//!   honour `republish` (then [`crate::catalog::federated`] decides which records those
+//!   outputs can carry).
 //! - Remote text is untrusted: it is stored as plain text (the record names what was
 //!   sanitised), and pages must still escape it.
 //!
