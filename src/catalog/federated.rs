@@ -330,3 +330,188 @@ fn check(r: &FederatedRecord, store: &SourceStore, own: &str) -> Result<Republis
         distributions,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SourceKind;
+    use crate::model::{FederatedContact, FederatedDistribution, FederatedSpatial};
+
+    fn agent(name: &str, id: Option<&str>) -> Option<FederatedAgent> {
+        Some(FederatedAgent {
+            name: name.into(),
+            identifier: id.map(str::to_string),
+        })
+    }
+
+    /// A record with everything our outputs need.
+    fn complete(id: &str) -> FederatedRecord {
+        FederatedRecord {
+            source: "s".into(),
+            key: format!("{:016x}", id.len() * 7919 + id.as_bytes()[0] as usize),
+            original_id: id.into(),
+            uri: Some(format!("https://origin.example/d/{id}")),
+            title: "T".into(),
+            description: "D".into(),
+            keywords: vec!["k".into()],
+            themes: vec!["TRAN".into(), "Mobilità".into()],
+            publisher: agent("Provincia", Some("p_lu")),
+            rights_holder: agent("Provincia", Some("p_lu")),
+            contact_point: Some(FederatedContact {
+                name: None,
+                email: Some("a@example.org".into()),
+                url: Some("javascript:x".into()),
+            }),
+            license: Some("CC-BY-4.0".into()),
+            frequency: Some("ANNUAL".into()),
+            issued: None,
+            modified: Some("2025-01-02".into()),
+            landing_page: Some(format!("https://origin.example/p/{id}")),
+            harvested_from: "p".into(),
+            distributions: vec![FederatedDistribution {
+                title: None,
+                description: None,
+                access_url: None,
+                download_url: Some("https://origin.example/f.csv".into()),
+                format: Some(
+                    "http://publications.europa.eu/resource/authority/file-type/CSV".into(),
+                ),
+                media_type: None,
+                license: None,
+                byte_size: None,
+            }],
+            spatial: Some(FederatedSpatial {
+                uris: vec!["not a uri".into()],
+                names: vec![],
+                geometry: None,
+                bbox: Some([f64::NAN, 0.0, 1.0, 1.0]),
+            }),
+            temporal: None,
+            sanitized: vec![],
+            defects: vec![],
+            hash: "h".into(),
+            harvested_at: "t".into(),
+        }
+    }
+
+    fn store(name: &str, records: Vec<FederatedRecord>) -> SourceStore {
+        SourceStore {
+            version: 1,
+            source: name.into(),
+            kind: SourceKind::Dcat,
+            url: format!("https://{name}.example/catalog.ttl"),
+            republish: true,
+            updated_at: String::new(),
+            last_complete_crawl: None,
+            records,
+        }
+    }
+
+    fn reason(r: FederatedRecord) -> String {
+        let out = Republished::from_stores(&[store("s", vec![r])], "https://own.example");
+        assert!(out.records.is_empty());
+        out.skipped[0].reason.clone()
+    }
+
+    #[test]
+    fn a_complete_record_is_kept_with_what_our_outputs_can_carry() {
+        let out =
+            Republished::from_stores(&[store("s", vec![complete("a")])], "https://own.example");
+        assert!(out.skipped.is_empty(), "{:?}", out.skipped);
+        let r = &out.records[0];
+        assert_eq!(r.themes, ["TRAN"], "the non-EU theme is dropped");
+        assert_eq!(
+            r.contact_point.name, "Provincia",
+            "named after the publisher"
+        );
+        assert_eq!(r.contact_point.url, None, "not a web URL");
+        assert_eq!(r.license.map(|l| l.id), Some("A21_CCBY40"));
+        let d = &r.distributions[0];
+        assert_eq!(
+            d.access_url, "https://origin.example/f.csv",
+            "the download URL stands in"
+        );
+        assert_eq!((d.format.as_str(), d.license.id), ("CSV", "A21_CCBY40"));
+        assert!(
+            r.places.is_empty() && r.bbox.is_none(),
+            "unusable spatial data is dropped"
+        );
+        assert_eq!(r.source_url, "https://s.example/catalog.ttl");
+        assert_eq!(r.modified_at.to_rfc3339(), "2025-01-02T00:00:00+00:00");
+    }
+
+    #[test]
+    fn incomplete_records_are_left_out_with_the_reason() {
+        let mut r = complete("a");
+        r.description = " ".into();
+        assert_eq!(reason(r), "no description");
+        let mut r = complete("a");
+        r.modified = Some("2025-13-01".into());
+        assert!(reason(r).contains("not ISO 8601"));
+        let mut r = complete("a");
+        r.themes = vec!["Mobilità".into()];
+        assert!(reason(r).starts_with("no EU data theme"));
+        let mut r = complete("a");
+        r.frequency = Some("ogni tanto".into());
+        assert!(reason(r).starts_with("no EU frequency"));
+        let mut r = complete("a");
+        r.rights_holder = agent("Ufficio", None);
+        assert_eq!(reason(r), "the rights holder \"Ufficio\" has no identifier");
+        let mut r = complete("a");
+        r.contact_point = Some(FederatedContact {
+            name: Some("x".into()),
+            email: None,
+            url: Some("https://x.example".into()),
+        });
+        assert_eq!(reason(r), "the contact point has no e-mail address");
+        let mut r = complete("a");
+        r.distributions.clear();
+        assert_eq!(reason(r), "no distribution");
+        let mut r = complete("a");
+        r.distributions[0].format = Some("XLSX-ish".into());
+        assert!(reason(r).contains("is not an EU file type"));
+        let mut r = complete("a");
+        r.license = Some("https://example.org/mia".into());
+        assert!(reason(r).contains("has no licence, and the record's"));
+        let mut r = complete("a");
+        r.distributions[0].license = Some("https://example.org/mia".into());
+        assert!(reason(r).contains("is not in the AgID vocabulary"));
+        let mut r = complete("a");
+        r.key = "../x".into();
+        assert!(reason(r).contains("not 16 hex digits"));
+    }
+
+    #[test]
+    fn circles_and_duplicates_are_left_out() {
+        let mut own = complete("a");
+        own.landing_page = Some("https://own.example/datasets/a".into());
+        let out = Republished::from_stores(
+            &[
+                store("z-second", vec![complete("b")]),
+                store("a-first", vec![complete("b"), own]),
+            ],
+            "https://own.example/",
+        );
+        assert_eq!(out.records.len(), 1);
+        assert_eq!(out.records[0].source, "a-first", "sources in name order");
+        let reasons: Vec<&str> = out.skipped.iter().map(|s| s.reason.as_str()).collect();
+        assert!(
+            reasons[0].contains("our own dataset come back"),
+            "{reasons:?}"
+        );
+        assert!(reasons[1].contains("already republished"), "{reasons:?}");
+    }
+
+    #[test]
+    fn licences_by_id_alias_or_uri() {
+        for v in [
+            "A29_IODL20",
+            "IODL-2.0",
+            "https://w3id.org/italia/controlled-vocabulary/licences/A29_IODL20",
+            "http://w3id.org/italia/controlled-vocabulary/licences/A29_IODL20/",
+        ] {
+            assert_eq!(agid_licence(v).map(|l| l.id), Some("A29_IODL20"), "{v}");
+        }
+        assert!(agid_licence("https://creativecommons.org/licenses/by/4.0/").is_none());
+    }
+}
