@@ -588,15 +588,16 @@ async fn serve_other() -> String {
 }
 
 /// The datasets a DCAT crawl of `base`'s catalogue lists (following `hydra:next`), in
-/// page order, with the number of pages and the `hydra:totalItems` of the first.
-async fn crawl_catalogue(base: &str) -> (Vec<String>, usize, u64) {
+/// page order, with the number of pages and the `hydra:totalItems` of the first; `query`
+/// (`?q=...`, or empty) filters.
+async fn crawl_catalogue(base: &str, query: &str) -> (Vec<String>, usize, u64) {
     use oxrdf::{NamedNodeRef, Term};
     let dataset_p = NamedNodeRef::new("http://www.w3.org/ns/dcat#dataset").unwrap();
     let next_p = NamedNodeRef::new("http://www.w3.org/ns/hydra/core#next").unwrap();
     let total_p = NamedNodeRef::new("http://www.w3.org/ns/hydra/core#totalItems").unwrap();
     let catalog = oxrdf::NamedNode::new(format!("{base}/catalog")).unwrap();
     let client = reqwest::Client::new();
-    let mut url = Some(format!("{base}/catalog.ttl"));
+    let mut url = Some(format!("{base}/catalog.ttl{query}"));
     let (mut datasets, mut pages, mut total) = (Vec::new(), 0, None);
     while let Some(u) = url.take() {
         let response = client.get(&u).send().await.unwrap();
@@ -681,7 +682,7 @@ async fn republished_sources_reach_our_dcat_and_ckan_outputs_and_only_them() {
     let b = serve(b_dir.path()).await;
 
     // B's catalogue: its own 30, then A's 120 and P's complete record; never A's CKAN copy.
-    let (listed, pages, total) = crawl_catalogue(&b.base).await;
+    let (listed, pages, total) = crawl_catalogue(&b.base, "").await;
     assert_eq!((listed.len(), total, pages), (151, 151, 2));
     let distinct: BTreeSet<&String> = listed.iter().collect();
     assert_eq!(distinct.len(), 151, "every dataset once");
@@ -702,6 +703,21 @@ async fn republished_sources_reach_our_dcat_and_ckan_outputs_and_only_them() {
             .iter()
             .any(|u| u.contains("nofreq") || u.contains("badlicence"))
     );
+    // The catalogue's filters apply to them too.
+    let (found, _, total) = crawl_catalogue(&b.base, "?q=ciclabili").await;
+    assert_eq!((found, total), (vec![format!("{p}/d/good")], 1));
+    let (found, _, _) = crawl_catalogue(&b.base, "?modified_since=2026-02-01").await;
+    let since: BTreeSet<String> = a
+        .manifest
+        .datasets
+        .iter()
+        .map(|d| (&a.base, d))
+        .chain(b.manifest.datasets.iter().map(|d| (&b.base, d)))
+        .filter(|(_, d)| d.modified.as_str() >= "2026-02-01")
+        .map(|(base, d)| format!("{base}/datasets/{}#dataset", d.id))
+        .collect();
+    assert!(!since.is_empty() && since.len() < 150);
+    assert_eq!(found.into_iter().collect::<BTreeSet<_>>(), since);
 
     // B's CKAN API: the same 151, the republished ones marked with where they came from.
     let names = ckan_result(&b.base, "package_list").await;
@@ -800,7 +816,7 @@ async fn republished_sources_reach_our_dcat_and_ckan_outputs_and_only_them() {
     federation::harvest(b_dir.path(), &[a_dcat.clone(), a_ckan, other], Some(&only))
         .await
         .unwrap();
-    let (listed, pages, total) = crawl_catalogue(&b.base).await;
+    let (listed, pages, total) = crawl_catalogue(&b.base, "").await;
     assert_eq!((listed.len(), total, pages), (31, 31, 1));
     let search = ckan_result(&b.base, "package_search?rows=0").await;
     assert_eq!(search["count"], 31);
