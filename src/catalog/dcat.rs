@@ -44,6 +44,7 @@ use oxrdf::{Graph, Literal, NamedNode, NamedNodeRef, NamedOrBlankNodeRef, Term, 
 use oxrdfio::{RdfFormat, RdfSerializer};
 
 use super::CatalogError;
+use super::federated::{Republished, RepublishedRecord};
 use super::terms;
 use super::uris::{CatalogUris, RdfSyntax};
 use crate::model::{Agent, Catalog, ContactPoint, Dataset, Distribution, TemporalExtent};
@@ -54,6 +55,7 @@ pub const PAGE_SIZE: usize = 100;
 
 /// Namespaces, also the prefixes of the Turtle and RDF/XML outputs.
 pub const PREFIXES: &[(&str, &str)] = &[
+    ("adms", "http://www.w3.org/ns/adms#"),
     ("dcat", "http://www.w3.org/ns/dcat#"),
     ("dcatapit", "http://dati.gov.it/onto/dcatapit#"),
     ("dct", "http://purl.org/dc/terms/"),
@@ -144,6 +146,8 @@ terms! {
     SKOS_PREF_LABEL = "http://www.w3.org/2004/02/skos/core#prefLabel";
     SKOS_IN_SCHEME = "http://www.w3.org/2004/02/skos/core#inScheme";
     SKOS_NOTATION = "http://www.w3.org/2004/02/skos/core#notation";
+    ADMS_IDENTIFIER = "http://www.w3.org/ns/adms#Identifier";
+    ADMS_IDENTIFIER_P = "http://www.w3.org/ns/adms#identifier";
     VCARD_KIND = "http://www.w3.org/2006/vcard/ns#Kind";
     VCARD_ORGANIZATION = "http://www.w3.org/2006/vcard/ns#Organization";
     VCARD_FN = "http://www.w3.org/2006/vcard/ns#fn";
@@ -330,6 +334,9 @@ pub struct Page<'a> {
     pub total: usize,
     /// This page's datasets, in id order.
     pub datasets: Vec<&'a Dataset>,
+    /// This page's republished harvested records ([`super::federated`]): they follow our
+    /// own datasets, by source and original id.
+    pub federated: Vec<&'a RepublishedRecord>,
 }
 
 /// The parameters of a catalogue request: `page` (1-based), `modified_since`, `q`.
@@ -441,6 +448,28 @@ impl CatalogQuery {
     }
 }
 
+impl CatalogQuery {
+    /// [`CatalogQuery::matches`] for a republished harvested record.
+    pub fn matches_record(&self, r: &RepublishedRecord) -> bool {
+        if let Some(since) = self.modified_since
+            && r.modified_at < since
+        {
+            return false;
+        }
+        if let Some(q) = &self.q {
+            let hit = r.title.to_lowercase().contains(q.as_str())
+                || r.description.to_lowercase().contains(q.as_str())
+                || r.keywords
+                    .iter()
+                    .any(|k| k.to_lowercase().contains(q.as_str()));
+            if !hit {
+                return false;
+            }
+        }
+        true
+    }
+}
+
 fn parse_since(value: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {
         return Some(t.with_timezone(&Utc));
@@ -457,10 +486,28 @@ fn parse_since(value: &str) -> Option<DateTime<Utc>> {
 /// The page `query` asks for, datasets in a stable order (by id); `None` when the page is
 /// past the last one.
 pub fn paginate<'a>(datasets: &'a [Dataset], query: &CatalogQuery) -> Option<Page<'a>> {
+    static NONE: Republished = Republished {
+        records: Vec::new(),
+        skipped: Vec::new(),
+    };
+    paginate_with(datasets, &NONE, query)
+}
+
+/// [`paginate`] over our datasets followed by the republished harvested records.
+pub fn paginate_with<'a>(
+    datasets: &'a [Dataset],
+    republished: &'a Republished,
+    query: &CatalogQuery,
+) -> Option<Page<'a>> {
     let mut matching: Vec<&Dataset> = datasets.iter().filter(|d| query.matches(d)).collect();
     // Already sorted when it comes from a generation; the sort is then linear.
     matching.sort_by(|a, b| a.id.cmp(&b.id));
-    let total = matching.len();
+    let records: Vec<&RepublishedRecord> = republished
+        .records
+        .iter()
+        .filter(|r| query.matches_record(r))
+        .collect();
+    let total = matching.len() + records.len();
     let last = total.div_ceil(PAGE_SIZE).max(1) as u64;
     if query.page > last {
         return None;
@@ -468,12 +515,23 @@ pub fn paginate<'a>(datasets: &'a [Dataset], query: &CatalogQuery) -> Option<Pag
     let start = usize::try_from(query.page - 1)
         .ok()?
         .checked_mul(PAGE_SIZE)?;
-    let datasets = matching.into_iter().skip(start).take(PAGE_SIZE).collect();
+    let own = matching.len();
+    let datasets = matching
+        .into_iter()
+        .skip(start)
+        .take(PAGE_SIZE)
+        .collect::<Vec<_>>();
+    let federated = records
+        .into_iter()
+        .skip(start.saturating_sub(own))
+        .take(PAGE_SIZE - datasets.len())
+        .collect();
     Some(Page {
         number: query.page,
         last,
         total,
         datasets,
+        federated,
     })
 }
 
@@ -521,6 +579,10 @@ pub fn catalog_page_graph(
         for service in service_uris(ctx, d)? {
             b.link(&cat, DCAT_SERVICE_P, service.as_ref());
         }
+    }
+    for r in &page.federated {
+        let ds = add_republished(&mut b, ctx, r)?;
+        b.link(&cat, DCAT_DATASET_P, ds.as_ref());
     }
     add_paging(&mut b, ctx, page, query, syntax)?;
     Ok(b.triples)
@@ -769,6 +831,173 @@ fn add_dataset(b: &mut Builder, ctx: &Context<'_>, d: &Dataset) -> Result<NamedN
     Ok(ds)
 }
 
+/// A republished harvested record ([`super::federated`]) as a dataset: the origin's URI
+/// (else one of ours), identifier, landing page, agents and distribution URLs; the nodes
+/// the origin did not name under `{base}/federated/{key}`. Shared nodes (themes,
+/// frequencies, licences) say exactly what they say for our own datasets.
+fn add_republished(
+    b: &mut Builder,
+    ctx: &Context<'_>,
+    r: &RepublishedRecord,
+) -> Result<NamedNode, CatalogError> {
+    let key = r.key.as_str();
+    let lang = ctx.language();
+    let at = |what: &str| {
+        format!(
+            "harvested record {:?} of {}: {what}",
+            r.original_id, r.source
+        )
+    };
+    let part = |fragment: &str| ctx.uris.federated_part(key, fragment);
+    let ds = match &r.uri {
+        Some(uri) => iri(uri.clone(), || at("URI"))?,
+        None => iri(part("dataset"), || at("URI"))?,
+    };
+    b.types(&ds, &[DCAT_DATASET, DCATAPIT_DATASET]);
+    b.add(
+        &ds,
+        DCT_IDENTIFIER,
+        Literal::new_simple_literal(&r.original_id),
+    );
+    let identifier = iri(part("identifier"), || at("identifier"))?;
+    b.link(&ds, ADMS_IDENTIFIER_P, identifier.as_ref());
+    b.link(&identifier, rdf::TYPE, ADMS_IDENTIFIER);
+    b.add(
+        &identifier,
+        SKOS_NOTATION,
+        Literal::new_simple_literal(&r.original_id),
+    );
+    b.text(&ds, DCT_TITLE, &r.title, lang);
+    b.text(&ds, DCT_DESCRIPTION, &r.description, lang);
+    let (modified, modified_type) =
+        date_or_datetime(&r.modified).ok_or_else(|| CatalogError::Date {
+            what: at("modified"),
+            value: r.modified.clone(),
+        })?;
+    b.typed(&ds, DCT_MODIFIED, &modified, modified_type);
+    if let Some(issued) = &r.issued {
+        let (value, datatype) = date_or_datetime(issued).ok_or_else(|| CatalogError::Date {
+            what: at("issued"),
+            value: issued.clone(),
+        })?;
+        b.typed(&ds, DCT_ISSUED, &value, datatype);
+    }
+    let scheme = add_theme_scheme(b);
+    for code in &r.themes {
+        let Some((_, it, en)) = vocab::THEMES.iter().find(|(c, _, _)| c == code) else {
+            continue;
+        };
+        let theme = iri(format!("{}{code}", terms::THEME_BASE), || at("theme"))?;
+        b.link(&ds, DCAT_THEME, theme.as_ref());
+        b.link(&theme, rdf::TYPE, SKOS_CONCEPT);
+        b.text(&theme, SKOS_PREF_LABEL, it, "it");
+        b.text(&theme, SKOS_PREF_LABEL, en, "en");
+        b.link(&theme, SKOS_IN_SCHEME, scheme.as_ref());
+    }
+    let frequency = iri(format!("{}{}", terms::FREQUENCY_BASE, r.frequency), || {
+        at("frequency")
+    })?;
+    b.link(&ds, DCT_ACCRUAL_PERIODICITY, frequency.as_ref());
+    b.link(&frequency, rdf::TYPE, DCT_FREQUENCY);
+
+    // Agents: nodes of the record, never our organisation's shared node, so that an
+    // origin naming an IPA code differently never gives one node two names.
+    let agent = |b: &mut Builder, role: &str, a: &Agent| -> Result<NamedNode, CatalogError> {
+        let node = iri(part(&format!("agent-{role}")), || at(role))?;
+        b.types(&node, &[FOAF_AGENT, DCATAPIT_AGENT]);
+        b.text(&node, FOAF_NAME, &a.name, lang);
+        b.add(
+            &node,
+            DCT_IDENTIFIER,
+            Literal::new_simple_literal(&a.identifier),
+        );
+        Ok(node)
+    };
+    let publisher = agent(b, "publisher", &r.publisher)?;
+    b.link(&ds, DCT_PUBLISHER, publisher.as_ref());
+    let holder = if r.rights_holder == r.publisher {
+        publisher.clone()
+    } else {
+        agent(b, "rights-holder", &r.rights_holder)?
+    };
+    b.link(&ds, DCT_RIGHTS_HOLDER, holder.as_ref());
+    let contact = iri(part("contact-point"), || at("contact point"))?;
+    let contact = add_contact_node(b, contact, &r.original_id, &r.contact_point)?;
+    b.link(&ds, DCAT_CONTACT_POINT, contact.as_ref());
+    for keyword in &r.keywords {
+        b.text(&ds, DCAT_KEYWORD, keyword, lang);
+    }
+    if let Some(page) = &r.landing_page {
+        let page = iri(page.clone(), || at("landing page"))?;
+        b.link(&ds, DCAT_LANDING_PAGE, page.as_ref());
+        b.link(&page, rdf::TYPE, FOAF_DOCUMENT);
+    }
+    if let Some(t) = &r.temporal {
+        add_temporal_at(b, part("temporal"), &r.original_id, &ds, t)?;
+    }
+    for place in &r.places {
+        let place = iri(place.clone(), || at("place"))?;
+        b.link(&ds, DCT_SPATIAL, place.as_ref());
+        b.link(&place, rdf::TYPE, DCT_LOCATION);
+    }
+    if let Some(bbox) = r.bbox {
+        let location = iri(part("spatial"), || at("spatial coverage"))?;
+        let geometry = iri(part("geometry"), || at("geometry"))?;
+        b.link(&ds, DCT_SPATIAL, location.as_ref());
+        b.link(&location, rdf::TYPE, DCT_LOCATION);
+        let wkt = bbox_wkt(bbox);
+        b.typed(&location, DCAT_BBOX, &wkt, GSP_WKT_LITERAL);
+        b.link(&location, LOCN_GEOMETRY_P, geometry.as_ref());
+        b.types(&geometry, &[LOCN_GEOMETRY, GSP_GEOMETRY]);
+        b.typed(&geometry, GSP_AS_WKT, &wkt, GSP_WKT_LITERAL);
+        b.typed(
+            &geometry,
+            GSP_AS_GEOJSON,
+            &bbox_geojson(bbox),
+            GSP_GEOJSON_LITERAL,
+        );
+    }
+    for (n, x) in r.distributions.iter().enumerate() {
+        let dist = iri(part(&format!("distribution-{}", n + 1)), || {
+            at("distribution")
+        })?;
+        b.types(&dist, &[DCAT_DISTRIBUTION, DCATAPIT_DISTRIBUTION]);
+        let title = x.title.clone().unwrap_or_else(|| r.title.clone());
+        b.text(&dist, DCT_TITLE, &title, lang);
+        if let Some(description) = &x.description {
+            b.text(&dist, DCT_DESCRIPTION, description, lang);
+        }
+        let access = iri(x.access_url.clone(), || at("access URL"))?;
+        b.link(&dist, DCAT_ACCESS_URL, access.as_ref());
+        if let Some(download) = &x.download_url {
+            let download = iri(download.clone(), || at("download URL"))?;
+            b.link(&dist, DCAT_DOWNLOAD_URL, download.as_ref());
+        }
+        let format = iri(format!("{}{}", terms::FILE_TYPE_BASE, x.format), || {
+            at("format")
+        })?;
+        b.link(&dist, DCT_FORMAT, format.as_ref());
+        b.link(&format, rdf::TYPE, DCT_MEDIA_TYPE_OR_EXTENT);
+        if let Some(uri) = x.media_type.as_deref().and_then(terms::media_type_uri) {
+            let media = iri(uri, || at("media type"))?;
+            b.link(&dist, DCAT_MEDIA_TYPE, media.as_ref());
+            b.link(&media, rdf::TYPE, DCT_MEDIA_TYPE);
+        }
+        if let Some(size) = x.byte_size {
+            b.typed(
+                &dist,
+                DCAT_BYTE_SIZE,
+                &size.to_string(),
+                xsd::NON_NEGATIVE_INTEGER,
+            );
+        }
+        let licence = add_licence(b, &r.original_id, x.license.id)?;
+        b.link(&dist, DCT_LICENSE, licence.as_ref());
+        b.link(&ds, DCAT_DISTRIBUTION_P, dist.as_ref());
+    }
+    Ok(ds)
+}
+
 /// The rights statement of a dataset's distributions, in the catalogue's language.
 fn rights_text(ctx: &Context<'_>, d: &Dataset) -> String {
     let m = &d.meta;
@@ -824,6 +1053,16 @@ fn add_contact(
     let node = iri(ctx.uris.dataset_part(id, "contact-point"), || {
         format!("dataset {id:?}: contact point")
     })?;
+    add_contact_node(b, node, id, contact)
+}
+
+/// The contact point's triples on `node`; `id` names the record in errors.
+fn add_contact_node(
+    b: &mut Builder,
+    node: NamedNode,
+    id: &str,
+    contact: &ContactPoint,
+) -> Result<NamedNode, CatalogError> {
     b.types(
         &node,
         &[DCATAPIT_ORGANIZATION, VCARD_ORGANIZATION, VCARD_KIND],
@@ -983,6 +1222,17 @@ fn add_temporal(
     ds: &NamedNode,
     t: &TemporalExtent,
 ) -> Result<(), CatalogError> {
+    add_temporal_at(b, ctx.uris.dataset_part(id, "temporal"), id, ds, t)
+}
+
+/// The temporal coverage as the period `uri`; `id` names the record in errors.
+fn add_temporal_at(
+    b: &mut Builder,
+    uri: String,
+    id: &str,
+    ds: &NamedNode,
+    t: &TemporalExtent,
+) -> Result<(), CatalogError> {
     let bad = |value: &str| CatalogError::Date {
         what: format!("dataset {id:?}: temporal coverage"),
         value: value.to_string(),
@@ -992,9 +1242,7 @@ fn add_temporal(
         Some(end) => Some(date_or_datetime(end).ok_or_else(|| bad(end))?),
         None => None,
     };
-    let period = iri(ctx.uris.dataset_part(id, "temporal"), || {
-        format!("dataset {id:?}: temporal coverage")
-    })?;
+    let period = iri(uri, || format!("dataset {id:?}: temporal coverage"))?;
     b.link(ds, DCT_TEMPORAL, period.as_ref());
     b.link(&period, rdf::TYPE, DCT_PERIOD_OF_TIME);
     b.typed(&period, DCATAPIT_START_DATE, &start, start_type);

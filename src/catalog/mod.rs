@@ -36,6 +36,7 @@
 
 pub mod ckan;
 pub mod dcat;
+pub mod federated;
 pub mod quality;
 pub mod schema_org;
 mod shapes;

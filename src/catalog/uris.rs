@@ -115,6 +115,11 @@ impl<'a> CatalogUris<'a> {
         format!("{}#{fragment}", self.urls.dataset_page(id))
     }
 
+    /// A node of a republished harvested record, `{base}/federated/{key}#{fragment}`.
+    pub fn federated_part(&self, key: &str, fragment: &str) -> String {
+        format!("{}#{fragment}", self.urls.federated_record(key))
+    }
+
     /// A dataset's RDF twin, `{base}/datasets/{id}.{ext}`.
     pub fn dataset_document(&self, id: &str, syntax: RdfSyntax) -> String {
         format!("{}.{}", self.urls.dataset_page(id), syntax.extension())

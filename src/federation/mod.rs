@@ -25,7 +25,9 @@
 //!   (DOMAIN.md §1: an incomplete page is worse than an error).
 //! - Federated records live in `site/federation/`, never in a generation: harvesting
 //!   never changes the served generation of our own datasets, and our DCAT and CKAN outputs
-//!   must read them only through [`store::republishable`], which honours `republish`.
+//!   must read them only through [`store::republished`] / [`store::republishable`], which
+//!   honour `republish` (then [`crate::catalog::federated`] decides which records those
+//!   outputs can carry).
 //! - Remote text is untrusted: it is stored as plain text (the record names what was
 //!   sanitised), and pages must still escape it.
 //!
@@ -65,7 +67,7 @@ pub use report::{
     CrawlStatus, HarvestReport, MAX_LISTED, RecordCounts, SanitizedRecord, SkippedRecord,
     SourceReport,
 };
-pub use store::{FederationLayout, SourceStore, StoreError, load_all, republishable};
+pub use store::{FederationLayout, SourceStore, StoreError, load_all, republishable, republished};
 
 /// Why a harvest could not run at all (problems of one source go into its report).
 #[derive(Debug, thiserror::Error)]
@@ -607,6 +609,25 @@ pub async fn harvest(
         }
         tracing::info!(source = %source.name, url = %source.url, "harvesting");
         ran.push(harvest_source(&layout, source).await);
+    }
+    // The stores of sources not crawled now (or whose crawl failed) keep the `republish`
+    // flag of their last harvest: bring it in step with the configuration, since
+    // `portale serve --site` reads only the flag.
+    for source in sources {
+        let l = layout.clone();
+        let (name, republish) = (source.name.clone(), source.republish);
+        let synced = blocking(move || match l.read_store(&name)? {
+            Some(mut store) if store.republish != republish => {
+                store.republish = republish;
+                l.write_store(&store)
+            }
+            _ => Ok(()),
+        })
+        .await;
+        if let Err(e) = synced {
+            // An unreadable store is already reported by its source's crawl.
+            tracing::warn!(source = %source.name, "cannot update the republish flag: {e}");
+        }
     }
     let mut removed_sources = Vec::new();
     if only.is_none() {

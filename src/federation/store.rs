@@ -17,9 +17,13 @@
 //! crawl are deleted only when the crawl was complete.
 //!
 //! What other parts of Portale read: [`load_all`] (every source's records, for search and
-//! pages) and [`republishable`] (only the sources configured with `republish = true`:
-//! the one accessor our DCAT and CKAN outputs may use, so that portals do not harvest
-//! each other in circles).
+//! pages), and for our own DCAT and CKAN outputs, so that portals do not harvest each
+//! other in circles, only the sources marked `republish = true`: [`republishable`] when
+//! the `[[harvest]]` configuration is at hand, [`republished`] when only the site is
+//! (`portale serve --site`): it trusts the flag each store records. The harvest keeps
+//! that flag in step with the configuration ([`super::harvest`] rewrites it for every
+//! configured source at each run), so turning `republish` on or off takes effect at the
+//! next `portale harvest`, of any source.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
@@ -335,6 +339,16 @@ pub fn republishable(
         }
     }
     Ok(out)
+}
+
+/// The stores our own outputs republish when no configuration is at hand: those whose
+/// recorded `republish` flag is set, in source-name order (their records sorted by
+/// original id). See the module docs for how the flag follows the configuration.
+pub fn republished(site: &Path) -> Result<Vec<SourceStore>, StoreError> {
+    Ok(load_all(site)?
+        .into_iter()
+        .filter(|s| s.republish)
+        .collect())
 }
 
 #[cfg(test)]

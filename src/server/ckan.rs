@@ -11,15 +11,19 @@
 //!
 //! The catalogue's dicts are built once per generation, on the first API request that
 //! needs them (on a blocking thread: 10,000 datasets take a moment), and kept in a cache
-//! owned by this router; a request pinned to another generation rebuilds it. The cache
-//! only holds data derived from the immutable generation, so replicas stay stateless.
+//! owned by this router; a request pinned to another generation rebuilds it, and so does
+//! a change of the harvested records republished with our own datasets
+//! ([`super::federated::RepublishedCache`], checked on every request). The cache only
+//! holds data derived from the immutable generation and the federation store, so
+//! replicas stay stateless. `/dataset/{name}` of a republished record sends the browser
+//! (302) to the dataset at its origin.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwapOption;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRequest, Path, Query};
+use axum::extract::{FromRequest, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -27,9 +31,11 @@ use axum::{Extension, Form, Router};
 use serde_json::{Map, Value};
 
 use super::error::ApiError;
+use super::federated::RepublishedCache;
 use super::{AppState, Current, Generation};
 use crate::catalog::ckan::CkanCatalog;
 use crate::catalog::ckan::actions::{self, CkanError, Params};
+use crate::catalog::federated::Republished;
 
 /// The media type of every answer, as CKAN writes it.
 pub const CONTENT_TYPE: &str = "application/json;charset=utf-8";
@@ -45,37 +51,50 @@ pub fn routes() -> Router<AppState> {
         .layer(Extension(Arc::new(CkanCache::default())))
 }
 
-/// The catalogue built for the generation last asked for.
+/// The catalogue built for the generation (and republished records) last asked for.
 #[derive(Default)]
 pub struct CkanCache {
     current: ArcSwapOption<Cached>,
     /// Serialises builds so that concurrent first requests build once.
     building: Mutex<()>,
+    republished: RepublishedCache,
 }
 
 struct Cached {
     generation: Arc<Generation>,
+    republished: Arc<Republished>,
     catalog: CkanCatalog,
 }
 
 impl CkanCache {
-    fn cached(&self, generation: &Arc<Generation>) -> Option<Arc<Cached>> {
-        self.current
-            .load_full()
-            .filter(|c| Arc::ptr_eq(&c.generation, generation))
+    fn cached(
+        &self,
+        generation: &Arc<Generation>,
+        republished: &Arc<Republished>,
+    ) -> Option<Arc<Cached>> {
+        self.current.load_full().filter(|c| {
+            Arc::ptr_eq(&c.generation, generation) && Arc::ptr_eq(&c.republished, republished)
+        })
     }
 
-    /// The catalogue of `generation`, built if needed (blocking).
-    fn get_or_build(&self, generation: &Arc<Generation>) -> Arc<Cached> {
-        if let Some(c) = self.cached(generation) {
-            return c;
+    /// The catalogue of `generation` and of the records the site at `site` republishes,
+    /// built if needed (blocking).
+    fn get_or_build(
+        &self,
+        generation: &Arc<Generation>,
+        site: &std::path::Path,
+    ) -> Result<Arc<Cached>, crate::federation::StoreError> {
+        let republished = self.republished.get(site, generation.urls().base())?;
+        if let Some(c) = self.cached(generation, &republished) {
+            return Ok(c);
         }
         let _guard = self.building.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(c) = self.cached(generation) {
-            return c;
+        if let Some(c) = self.cached(generation, &republished) {
+            return Ok(c);
         }
         let started = std::time::Instant::now();
-        let catalog = CkanCatalog::new(generation.manifest(), generation.urls());
+        let catalog =
+            CkanCatalog::with_republished(generation.manifest(), generation.urls(), &republished);
         tracing::info!(
             generation = %generation.name(),
             packages = catalog.packages.len(),
@@ -84,10 +103,11 @@ impl CkanCache {
         );
         let cached = Arc::new(Cached {
             generation: generation.clone(),
+            republished,
             catalog,
         });
         self.current.store(Some(cached.clone()));
-        cached
+        Ok(cached)
     }
 }
 
@@ -189,48 +209,62 @@ async fn params(
     json_object(&body)
 }
 
-/// The catalogue of `generation`, from the cache or built on a blocking thread.
+/// The catalogue of `generation`, from the cache or built, on a blocking thread (the
+/// federation store is checked on every call).
 async fn catalogue(
     cache: &Arc<CkanCache>,
     generation: &Arc<Generation>,
+    state: &AppState,
 ) -> Result<Arc<Cached>, ()> {
-    if let Some(c) = cache.cached(generation) {
-        return Ok(c);
-    }
-    let (cache, generation) = (cache.clone(), generation.clone());
-    tokio::task::spawn_blocking(move || cache.get_or_build(&generation))
+    let (cache, generation, state) = (cache.clone(), generation.clone(), state.clone());
+    match tokio::task::spawn_blocking(move || cache.get_or_build(&generation, state.site_dir()))
         .await
-        .map_err(|e| tracing::error!("building the CKAN catalogue failed: {e}"))
+    {
+        Ok(Ok(c)) => Ok(c),
+        Ok(Err(e)) => {
+            tracing::error!("cannot read the harvested records to republish: {e}");
+            Err(())
+        }
+        Err(e) => {
+            tracing::error!("building the CKAN catalogue failed: {e}");
+            Err(())
+        }
+    }
 }
 
 /// `GET /dataset/{name or id}`: 301 to the dataset's page.
 pub async fn dataset_page(
     Current(generation): Current,
+    State(state): State<AppState>,
     Extension(cache): Extension<Arc<CkanCache>>,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Ok(Path(key)) = path else {
         return Err(ApiError::not_found("no such dataset"));
     };
-    let cached = catalogue(&cache, &generation)
+    let cached = catalogue(&cache, &generation, &state)
         .await
         .map_err(|()| ApiError::internal("the CKAN catalogue could not be built"))?;
     let Some(package) = cached.catalog.package(&key) else {
         return Err(ApiError::not_found("no dataset with this name or id"));
     };
-    let url = generation.urls().dataset_page(&package.name);
+    let (status, url) = match &package.origin {
+        Some(origin) => (StatusCode::FOUND, origin.clone()),
+        None => (
+            StatusCode::MOVED_PERMANENTLY,
+            generation.urls().dataset_page(&package.name),
+        ),
+    };
     let location = HeaderValue::from_str(&url)
         .map_err(|e| ApiError::internal(format!("Location {url:?}: {e}")))?;
-    Ok((
-        StatusCode::MOVED_PERMANENTLY,
-        [(header::LOCATION, location)],
-    )
-        .into_response())
+    Ok((status, [(header::LOCATION, location)]).into_response())
 }
 
 /// `GET/POST /api/3/action/{action}` and `/api/action/{action}`.
+#[allow(clippy::too_many_arguments)]
 pub async fn action(
     Current(generation): Current,
+    State(state): State<AppState>,
     Extension(cache): Extension<Arc<CkanCache>>,
     path: Result<Path<String>, PathRejection>,
     method: Method,
@@ -255,7 +289,7 @@ pub async fn action(
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    let cached = match catalogue(&cache, &generation).await {
+    let cached = match catalogue(&cache, &generation, &state).await {
         Ok(c) => c,
         Err(()) => {
             let mut error = Map::new();

@@ -9,22 +9,30 @@
 //! Content types are exactly `text/turtle`, `application/rdf+xml` and
 //! `application/ld+json`; HEAD is answered by axum's `get` routing (same headers, no body).
 //!
+//! The catalogue pages also hold the harvested records of the sources marked
+//! `republish = true` ([`crate::catalog::federated`], read through
+//! [`super::federated::RepublishedCache`]), after our own datasets; they have no twin here.
+//!
 //! Errors: a bad `page` (`0`, junk) or `modified_since` is a 400, a page past the last one
 //! a 404; a record that cannot be written is a 500 for the whole document, never a page
 //! with the dataset silently left out (harvesters delete what a crawl does not return).
 
-use axum::Router;
-use axum::extract::Query;
+use std::sync::Arc;
+
 use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use chrono::{DateTime, Utc};
 
 use super::Current;
 use super::error::ApiError;
+use super::federated::RepublishedCache;
 use super::state::{AppState, Generation};
 use crate::catalog::dcat::{self, CatalogQuery, Context};
+use crate::catalog::federated::Republished;
 use crate::catalog::{CatalogUris, RdfSyntax};
 
 /// The catalogue routes.
@@ -34,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/catalog.ttl", get(catalog_turtle))
         .route("/catalog.rdf", get(catalog_rdf_xml))
         .route("/catalog.jsonld", get(catalog_json_ld))
+        .layer(Extension(Arc::new(RepublishedCache::default())))
 }
 
 type Pairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
@@ -79,26 +88,42 @@ async fn catalog_resource(
     see_other(&CatalogUris::new(generation.urls()).catalog_document(syntax))
 }
 
-async fn catalog_turtle(current: Current, query: Pairs) -> Result<Response, ApiError> {
-    catalog(current, query, RdfSyntax::Turtle).await
+async fn catalog_turtle(
+    current: Current,
+    State(state): State<AppState>,
+    Extension(cache): Extension<Arc<RepublishedCache>>,
+    query: Pairs,
+) -> Result<Response, ApiError> {
+    catalog(current, state, cache, query, RdfSyntax::Turtle).await
 }
 
-async fn catalog_rdf_xml(current: Current, query: Pairs) -> Result<Response, ApiError> {
-    catalog(current, query, RdfSyntax::RdfXml).await
+async fn catalog_rdf_xml(
+    current: Current,
+    State(state): State<AppState>,
+    Extension(cache): Extension<Arc<RepublishedCache>>,
+    query: Pairs,
+) -> Result<Response, ApiError> {
+    catalog(current, state, cache, query, RdfSyntax::RdfXml).await
 }
 
-async fn catalog_json_ld(current: Current, query: Pairs) -> Result<Response, ApiError> {
-    catalog(current, query, RdfSyntax::JsonLd).await
+async fn catalog_json_ld(
+    current: Current,
+    State(state): State<AppState>,
+    Extension(cache): Extension<Arc<RepublishedCache>>,
+    query: Pairs,
+) -> Result<Response, ApiError> {
+    catalog(current, state, cache, query, RdfSyntax::JsonLd).await
 }
 
-/// The latest `modified` of the generation's datasets, else when it was built: the
-/// catalogue's `dct:modified`.
-fn catalogue_modified(generation: &Generation) -> String {
+/// The latest `modified` of the generation's datasets and of the republished records,
+/// else when the generation was built: the catalogue's `dct:modified`.
+fn catalogue_modified(generation: &Generation, republished: &Republished) -> String {
     generation
         .datasets()
         .iter()
         .filter_map(|d| DateTime::parse_from_rfc3339(&d.modified).ok())
         .map(|t| t.with_timezone(&Utc))
+        .chain(republished.records.iter().map(|r| r.modified_at))
         .max()
         .unwrap_or_else(|| generation.built_at())
         .to_rfc3339()
@@ -115,6 +140,8 @@ fn rdf_response(bytes: Vec<u8>, syntax: RdfSyntax) -> Response {
 
 async fn catalog(
     Current(generation): Current,
+    state: AppState,
+    cache: Arc<RepublishedCache>,
     query: Pairs,
     syntax: RdfSyntax,
 ) -> Result<Response, ApiError> {
@@ -128,14 +155,18 @@ async fn catalog(
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
     let bytes = tokio::task::spawn_blocking(move || {
         let g = &generation;
-        let page = dcat::paginate(g.datasets(), &query).ok_or_else(|| {
+        let republished = cache
+            .get(state.site_dir(), g.urls().base())
+            .map_err(|e| ApiError::internal(format!("the harvested records: {e}")))?;
+        let page = dcat::paginate_with(g.datasets(), &republished, &query).ok_or_else(|| {
             ApiError::not_found(format!(
                 "page {} is past the last page of the catalogue",
                 query.page
             ))
         })?;
         let ctx = Context::new(&g.manifest().catalog, CatalogUris::new(g.urls()));
-        let graph = dcat::catalog_page_graph(&ctx, &catalogue_modified(g), &page, &query, syntax)
+        let modified = catalogue_modified(g, &republished);
+        let graph = dcat::catalog_page_graph(&ctx, &modified, &page, &query, syntax)
             .map_err(ApiError::internal)?;
         dcat::serialize(graph.iter(), syntax).map_err(ApiError::internal)
     })

@@ -48,6 +48,7 @@ pub mod datasets;
 pub mod dcat;
 pub mod discovery;
 pub mod error;
+pub mod federated;
 pub mod files;
 pub mod harvest;
 pub mod health;

@@ -38,6 +38,12 @@ impl Urls {
         format!("{}/datasets/{id}", self.base)
     }
 
+    /// `/federated/{key}`, a harvested record republished in our catalogue: the base of
+    /// the URIs of its nodes that the origin did not name (`key` is 16 hex digits).
+    pub fn federated_record(&self, key: &str) -> String {
+        format!("{}/federated/{key}", self.base)
+    }
+
     /// `/datasets/{id}.json`, the dataset's JSON twin.
     pub fn dataset_json(&self, id: &str) -> String {
         format!("{}/datasets/{id}.json", self.base)

@@ -2,7 +2,8 @@
 """DCAT-AP_IT conformance of a running Portale, with independent tools (rdflib, pySHACL).
 
 usage: check_dcat.py BASE_URL MANIFEST [--expect-excellent] [--twins N]
-       check_dcat.py --validate SOURCE       (a file or URL; a paged URL is crawled)
+       check_dcat.py --validate SOURCE [--expect-datasets N]
+                                             (a file or URL; a paged URL is crawled)
 
 For BASE_URL (served with --public-url BASE_URL) and the generation's manifest.json:
 1. crawls /catalog.ttl, /catalog.rdf and /catalog.jsonld through hydra:next, checking on
@@ -98,7 +99,7 @@ def run_shacl(g):
     return violations
 
 
-def validate_graph(g, label):
+def validate_graph(g, label, expect_datasets=None):
     t0 = time.time()
     errors, warnings, broken = run_rules(g)
     for e in errors[:20]:
@@ -111,6 +112,8 @@ def validate_graph(g, label):
     check(not errors and not broken, f"{label}: AgID rules report {len(errors)} errors, {broken} rules not run")
     check(violations == 0, f"{label}: {violations} DCAT-AP 3.0.1 SHACL violations")
     check(datasets > 0, f"{label}: no dcat:Dataset")
+    if expect_datasets is not None:
+        check(datasets == expect_datasets, f"{label}: {datasets} datasets, expected {expect_datasets}")
 
 
 # --- crawling ------------------------------------------------------------------------
@@ -282,11 +285,12 @@ def main():
     ap.add_argument("base", nargs="?")
     ap.add_argument("manifest", nargs="?")
     ap.add_argument("--validate")
+    ap.add_argument("--expect-datasets", type=int, help="with --validate: the number of dcat:Dataset")
     ap.add_argument("--expect-excellent", action="store_true")
     ap.add_argument("--twins", type=int, default=0, help="compare only the first N dataset twins (0: all)")
     a = ap.parse_args()
     if a.validate:
-        validate_graph(load_source(a.validate), a.validate)
+        validate_graph(load_source(a.validate), a.validate, a.expect_datasets)
     else:
         base = a.base.rstrip("/")
         manifest = json.loads(Path(a.manifest).read_text(encoding="utf-8"))

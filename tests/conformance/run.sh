@@ -19,7 +19,7 @@ cargo build --quiet --bin portale
 BIN="$TARGET/debug/portale"
 
 work=$(mktemp -d)
-trap 'kill "${server_pid:-}" "${ogc_pid:-}" "${synth_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${server_pid:-}" "${ogc_pid:-}" "${synth_pid:-}" "${repub_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 echo "--- portale check"
 "$BIN" check --root . > "$work/check.txt"
@@ -73,4 +73,37 @@ grep -q "serving" "$work/synth.log" || { cat "$work/synth.log"; echo "server did
 python3 tests/conformance/check_dcat.py "$synth_url" "$work/synth/generations/gsynth1000/manifest.json" --twins 25
 echo "--- CKAN Action API: ckanapi, ckanext-harvest's gather"
 python3 tests/conformance/check_ckan.py "$url" "$manifest"
+
+echo "--- republishing: a second site harvests the demo and a file catalogue with republish = true"
+# Its catalogue then holds its own 12 datasets, the demo's 12 under their original URIs
+# and the 2 complete records of tests/fixtures/federation/republish_other.ttl (its 5
+# incomplete ones are left out): still 0 AgID errors and 0 SHACL violations.
+mkdir -p "$work/root2/catalog"
+cp catalog/catalog.toml "$work/root2/catalog/catalog.toml"
+cat >> "$work/root2/catalog/catalog.toml" <<TOML
+
+[[harvest]]
+name = "demo"
+kind = "dcat"
+url = "$url/catalog.ttl"
+republish = true
+
+[[harvest]]
+name = "other"
+kind = "dcat"
+url = "file://$PWD/tests/fixtures/federation/republish_other.ttl"
+republish = true
+TOML
+cp -r "$work/site" "$work/site2"
+"$BIN" harvest --root "$work/root2" --site "$work/site2" | tail -n 4
+repub_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+repub_url="http://127.0.0.1:$repub_port"
+"$BIN" serve --site "$work/site2" --addr "127.0.0.1:$repub_port" --public-url "$repub_url" > "$work/repub.log" 2>&1 &
+repub_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "serving" "$work/repub.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "serving" "$work/repub.log" || { cat "$work/repub.log"; echo "server did not start"; exit 1; }
+python3 tests/conformance/check_dcat.py --validate "$repub_url/catalog.ttl" --expect-datasets 26
 echo "conformance: ok"

@@ -38,6 +38,7 @@ use serde::Serialize;
 
 use super::subthemes;
 use super::uuid::ckan_id;
+use crate::catalog::federated::RepublishedRecord;
 use crate::model::{Catalog, Dataset, Distribution, TemporalExtent};
 use crate::server::Urls;
 use crate::vocab;
@@ -357,6 +358,179 @@ pub struct PackageContext<'a> {
     pub modified: NaiveDateTime,
 }
 
+/// The tags of `keywords`, and the keywords that cannot be tags.
+fn tags_of(keywords: &[String]) -> (Vec<TagDict>, Vec<String>) {
+    let mut skipped = Vec::new();
+    let mut tag_names: Vec<String> = Vec::new();
+    for keyword in keywords {
+        match tag_name(keyword) {
+            Some(name) => tag_names.push(name),
+            None => skipped.push(keyword.clone()),
+        }
+    }
+    tag_names.sort();
+    tag_names.dedup();
+    let tags = tag_names
+        .into_iter()
+        .map(|name| TagDict {
+            display_name: name.clone(),
+            id: ckan_id(&format!("tag:{name}")),
+            name,
+            state: "active",
+            vocabulary_id: None,
+        })
+        .collect();
+    (tags, skipped)
+}
+
+/// The theme groups of EU theme codes, by name.
+fn groups_of(themes: &[String]) -> Vec<GroupRef> {
+    let mut themes: Vec<ThemeGroup> = themes.iter().map(|t| ThemeGroup::of(t)).collect();
+    themes.sort_by(|a, b| a.name.cmp(&b.name));
+    themes.dedup_by(|a, b| a.name == b.name);
+    themes.iter().map(ThemeGroup::reference).collect()
+}
+
+/// The CKAN name of a republished harvested record: `{source}_{key}`. Our dataset ids
+/// never hold `_`, so it never collides with one of them.
+pub fn federated_name(r: &RepublishedRecord) -> String {
+    format!("{}_{}", r.source, r.key)
+}
+
+/// The package dict of a republished harvested record ([`crate::catalog::federated`]):
+/// the origin's title, text, agents, licence and resource URLs, `url` its landing page,
+/// and extras naming where it came from: `harvest_source` (the source's name),
+/// `harvest_source_url` (the URL harvested) and `harvest_url` (the dataset at the origin:
+/// its landing page, else its URI), plus `uri` when the origin gave one (what ckanext-dcat
+/// reads as the dataset's URI). Also returns the keywords that could not be tags.
+pub fn federated_package(
+    r: &RepublishedRecord,
+    ctx: &PackageContext<'_>,
+) -> (PackageDict, Vec<String>) {
+    let id = ckan_id(&format!("federated:{}:{}", r.source, r.original_id));
+    let created = ckan_timestamp(&ctx.created);
+    let modified = ckan_timestamp(&ctx.modified);
+    let licence = r.main_license().map(|l| CkanLicense::of(l.id));
+    let (tags, skipped) = tags_of(&r.keywords);
+    let resources: Vec<ResourceDict> = r
+        .distributions
+        .iter()
+        .enumerate()
+        .map(|(position, d)| ResourceDict {
+            cache_last_updated: None,
+            cache_url: None,
+            created: created.clone(),
+            datastore_active: false,
+            description: d.description.clone().unwrap_or_default(),
+            distribution_format: d.format.clone(),
+            format: d.format.clone(),
+            hash: String::new(),
+            id: ckan_id(&format!(
+                "federated:{}:{}/{position}",
+                r.source, r.original_id
+            )),
+            last_modified: modified.clone(),
+            license_type: d.license.uri(),
+            metadata_modified: modified.clone(),
+            mimetype: d.media_type.clone().unwrap_or_default(),
+            mimetype_inner: None,
+            name: d.title.clone().unwrap_or_else(|| r.title.clone()),
+            package_id: id.clone(),
+            position,
+            resource_type: None,
+            size: d.byte_size.unwrap_or(0),
+            state: "active",
+            url: d
+                .download_url
+                .clone()
+                .unwrap_or_else(|| d.access_url.clone()),
+            url_type: None,
+        })
+        .collect();
+    let origin = r.landing_page.clone().or_else(|| r.uri.clone());
+    let aggregate = theme_aggregate(&r.themes, &[]).to_string();
+    let mut extras: Vec<(String, String)> = vec![
+        ("identifier".into(), r.original_id.clone()),
+        ("theme".into(), aggregate.clone()),
+        ("themes_aggregate".into(), aggregate),
+        ("frequency".into(), r.frequency.clone()),
+        ("holder_name".into(), r.rights_holder.name.clone()),
+        (
+            "holder_identifier".into(),
+            r.rights_holder.identifier.clone(),
+        ),
+        ("publisher_name".into(), r.publisher.name.clone()),
+        (
+            "publisher_identifier".into(),
+            r.publisher.identifier.clone(),
+        ),
+        (
+            "modified".into(),
+            ctx.modified.format("%Y-%m-%d").to_string(),
+        ),
+        ("harvest_source".into(), r.source.clone()),
+        ("harvest_source_url".into(), r.source_url.clone()),
+    ];
+    if let Some(origin) = &origin {
+        extras.push(("harvest_url".into(), origin.clone()));
+    }
+    if let Some(uri) = &r.uri {
+        extras.push(("uri".into(), uri.clone()));
+    }
+    if let Some(issued) = r.issued.as_deref().and_then(parse_instant) {
+        extras.push(("issued".into(), issued.format("%Y-%m-%d").to_string()));
+    }
+    if let Some(t) = &r.temporal {
+        extras.push(("temporal_coverage".into(), temporal_json(t).to_string()));
+    }
+    if let Some([w, s, e, n]) = r.bbox {
+        let polygon = serde_json::json!({
+            "type": "Polygon",
+            "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]],
+        });
+        extras.push(("spatial".into(), polygon.to_string()));
+    }
+    extras.sort();
+    let dict = PackageDict {
+        author: None,
+        author_email: None,
+        extras: extras
+            .into_iter()
+            .map(|(key, value)| ExtraDict { key, value })
+            .collect(),
+        groups: groups_of(&r.themes),
+        id: id.clone(),
+        isopen: licence.as_ref().is_some_and(|l| l.open),
+        license_id: licence.as_ref().map(|l| l.id.clone()).unwrap_or_default(),
+        license_title: licence
+            .as_ref()
+            .map(|l| l.title.clone())
+            .unwrap_or_default(),
+        license_url: licence.map(|l| l.url).unwrap_or_default(),
+        maintainer: r.contact_point.name.clone(),
+        maintainer_email: r.contact_point.email.clone(),
+        metadata_created: created,
+        metadata_modified: modified,
+        name: federated_name(r),
+        notes: r.description.clone(),
+        num_resources: resources.len(),
+        num_tags: tags.len(),
+        organization: ctx.organization.clone(),
+        owner_org: ctx.organization.id.clone(),
+        private: false,
+        relationships_as_object: Vec::new(),
+        relationships_as_subject: Vec::new(),
+        resources,
+        state: "active",
+        tags,
+        title: r.title.clone(),
+        kind: "dataset",
+        url: origin.unwrap_or_default(),
+        version: None,
+    };
+    (dict, skipped)
+}
+
 /// The package dict of a dataset; also returns the keywords that could not be tags.
 pub fn package(dataset: &Dataset, ctx: &PackageContext<'_>) -> (PackageDict, Vec<String>) {
     let meta = &dataset.meta;
@@ -367,31 +541,8 @@ pub fn package(dataset: &Dataset, ctx: &PackageContext<'_>) -> (PackageDict, Vec
     let modified = ckan_timestamp(&ctx.modified);
     let license = CkanLicense::of(&meta.license);
 
-    let mut skipped = Vec::new();
-    let mut tag_names: Vec<String> = Vec::new();
-    for keyword in &meta.keywords {
-        match tag_name(keyword) {
-            Some(name) => tag_names.push(name),
-            None => skipped.push(keyword.clone()),
-        }
-    }
-    tag_names.sort();
-    tag_names.dedup();
-    let tags: Vec<TagDict> = tag_names
-        .into_iter()
-        .map(|name| TagDict {
-            display_name: name.clone(),
-            id: ckan_id(&format!("tag:{name}")),
-            name,
-            state: "active",
-            vocabulary_id: None,
-        })
-        .collect();
-
-    let mut themes: Vec<ThemeGroup> = meta.themes.iter().map(|t| ThemeGroup::of(t)).collect();
-    themes.sort_by(|a, b| a.name.cmp(&b.name));
-    themes.dedup_by(|a, b| a.name == b.name);
-    let groups = themes.iter().map(ThemeGroup::reference).collect();
+    let (tags, skipped) = tags_of(&meta.keywords);
+    let groups = groups_of(&meta.themes);
 
     let resources: Vec<ResourceDict> = dataset
         .distributions

@@ -44,8 +44,10 @@
 //!   when two consecutive pages are byte-identical, and caches compare bodies), so there
 //!   are no hash maps in any output order and every sort ends on a unique key.
 //! * Federated (harvested) datasets must stay out of these outputs unless configured,
-//!   or portals harvest each other in circles: this module serves exactly the
-//!   manifest's `datasets`.
+//!   or portals harvest each other in circles: [`CkanCatalog::new`] serves exactly the
+//!   manifest's `datasets`; [`CkanCatalog::with_republished`] adds the records of the
+//!   sources marked `republish = true` ([`crate::catalog::federated`]), named
+//!   `{source}_{key}` ([`dict::federated_name`]) and marked with `harvest_*` extras.
 
 pub mod actions;
 pub mod dict;
@@ -63,6 +65,7 @@ use self::dict::{
 };
 use self::query::{DocText, SearchDoc, SearchIndex};
 use self::uuid::ckan_id;
+use crate::catalog::federated::{Republished, RepublishedRecord};
 use crate::model::{Agent, Manifest};
 use crate::server::Urls;
 
@@ -78,6 +81,55 @@ pub struct Package {
     pub organization: usize,
     /// Indices into [`CkanCatalog::groups`].
     pub groups: Vec<usize>,
+    /// For a republished harvested record, the dataset at its origin (landing page, else
+    /// URI): where `/dataset/{name}` sends a browser.
+    pub origin: Option<String>,
+}
+
+/// What a package is built from.
+#[derive(Clone, Copy)]
+enum Entry<'a> {
+    Own(&'a crate::model::Dataset),
+    Republished(&'a RepublishedRecord),
+}
+
+impl<'a> Entry<'a> {
+    fn name(&self) -> String {
+        match self {
+            Entry::Own(d) => d.id.clone(),
+            Entry::Republished(r) => dict::federated_name(r),
+        }
+    }
+
+    fn publisher(&self) -> &'a Agent {
+        match self {
+            Entry::Own(d) => &d.meta.publisher,
+            Entry::Republished(r) => &r.publisher,
+        }
+    }
+
+    fn themes(&self) -> &'a [String] {
+        match self {
+            Entry::Own(d) => &d.meta.themes,
+            Entry::Republished(r) => &r.themes,
+        }
+    }
+
+    /// `(created, modified)`: created is `issued` when earlier than modified.
+    fn dates(&self, fallback: NaiveDateTime) -> (NaiveDateTime, NaiveDateTime) {
+        let (modified, issued) = match self {
+            Entry::Own(d) => (
+                parse_instant(&d.modified).unwrap_or(fallback),
+                d.meta.issued.as_deref(),
+            ),
+            Entry::Republished(r) => (r.modified_at.naive_utc(), r.issued.as_deref()),
+        };
+        let created = issued
+            .and_then(parse_instant)
+            .filter(|issued| *issued < modified)
+            .unwrap_or(modified);
+        (created, modified)
+    }
 }
 
 /// An organization (a publisher) and its packages.
@@ -154,32 +206,36 @@ fn organization_name(identifier: &str) -> String {
 impl CkanCatalog {
     /// Builds every dict of the catalogue from `manifest`, with URLs from `urls`.
     pub fn new(manifest: &Manifest, urls: &Urls) -> CkanCatalog {
+        Self::with_republished(manifest, urls, &Republished::default())
+    }
+
+    /// [`CkanCatalog::new`] plus the republished harvested records.
+    pub fn with_republished(
+        manifest: &Manifest,
+        urls: &Urls,
+        republished: &Republished,
+    ) -> CkanCatalog {
         let catalog = &manifest.catalog;
         let fallback = parse_instant(&manifest.built_at).unwrap_or_default();
 
-        let mut datasets: Vec<&crate::model::Dataset> = manifest.datasets.iter().collect();
-        datasets.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut datasets: Vec<(String, Entry<'_>)> = manifest
+            .datasets
+            .iter()
+            .map(Entry::Own)
+            .chain(republished.records.iter().map(Entry::Republished))
+            .map(|e| (e.name(), e))
+            .collect();
+        datasets.sort_by(|a, b| a.0.cmp(&b.0));
+        let datasets: Vec<Entry<'_>> = datasets.into_iter().map(|(_, e)| e).collect();
 
         // Dates first: organizations and groups are "created" with their first package.
-        let dates: Vec<(NaiveDateTime, NaiveDateTime)> = datasets
-            .iter()
-            .map(|d| {
-                let modified = parse_instant(&d.modified).unwrap_or(fallback);
-                let created = d
-                    .meta
-                    .issued
-                    .as_deref()
-                    .and_then(parse_instant)
-                    .filter(|issued| *issued < modified)
-                    .unwrap_or(modified);
-                (created, modified)
-            })
-            .collect();
+        let dates: Vec<(NaiveDateTime, NaiveDateTime)> =
+            datasets.iter().map(|d| d.dates(fallback)).collect();
 
         // Organizations: one per publisher IPA code, the first name seen (by dataset id).
         let mut publishers: BTreeMap<String, (Agent, NaiveDateTime)> = BTreeMap::new();
         for (d, (created, _)) in datasets.iter().zip(&dates) {
-            let p = &d.meta.publisher;
+            let p = d.publisher();
             let entry = publishers
                 .entry(p.identifier.clone())
                 .or_insert_with(|| (p.clone(), *created));
@@ -223,7 +279,7 @@ impl CkanCatalog {
         // Groups: one per theme in use.
         let mut themes: BTreeMap<String, (ThemeGroup, NaiveDateTime)> = BTreeMap::new();
         for (d, (created, _)) in datasets.iter().zip(&dates) {
-            for code in &d.meta.themes {
+            for code in d.themes() {
                 let g = ThemeGroup::of(code);
                 let entry = themes
                     .entry(g.name.clone())
@@ -252,37 +308,47 @@ impl CkanCatalog {
         let mut skipped_keywords = Vec::new();
         for (d, (created, modified)) in datasets.iter().zip(&dates) {
             let i = packages.len();
-            let org_index = org_of
-                .get(&d.meta.publisher.identifier)
-                .copied()
-                .unwrap_or(0);
+            let org_index = org_of.get(&d.publisher().identifier).copied().unwrap_or(0);
             let Some(org) = organizations.get_mut(org_index) else {
                 continue;
             };
-            let (dict, skipped) = dict::package(
-                d,
-                &PackageContext {
-                    catalog,
-                    urls,
-                    organization: &org.dict,
-                    created: *created,
-                    modified: *modified,
-                },
-            );
+            let ctx = PackageContext {
+                catalog,
+                urls,
+                organization: &org.dict,
+                created: *created,
+                modified: *modified,
+            };
+            let (dict, skipped, origin) = match d {
+                Entry::Own(d) => {
+                    let (dict, skipped) = dict::package(d, &ctx);
+                    (dict, skipped, None)
+                }
+                Entry::Republished(r) => {
+                    let (dict, skipped) = dict::federated_package(r, &ctx);
+                    let origin = Some(dict.url.clone()).filter(|u| !u.is_empty());
+                    (dict, skipped, origin)
+                }
+            };
             org.packages.push(i);
             if !skipped.is_empty() {
                 tracing::warn!(
-                    dataset = %d.id,
+                    dataset = %dict.name,
                     keywords = ?skipped,
                     "keywords left out of the CKAN tags: nothing usable is left once the \
                      characters CKAN refuses are removed"
                 );
             }
-            skipped_keywords.extend(skipped.into_iter().map(|k| (d.id.clone(), k)));
-            let license = CkanLicense::of(&d.meta.license);
-            licenses
-                .entry(license.id.clone())
-                .or_insert_with(|| license.dict());
+            skipped_keywords.extend(skipped.into_iter().map(|k| (dict.name.clone(), k)));
+            let license = match d {
+                Entry::Own(d) => Some(CkanLicense::of(&d.meta.license)),
+                Entry::Republished(r) => r.main_license().map(|l| CkanLicense::of(l.id)),
+            };
+            if let Some(license) = license {
+                licenses
+                    .entry(license.id.clone())
+                    .or_insert_with(|| license.dict());
+            }
             for t in &dict.tags {
                 *tags.entry(t.name.clone()).or_default() += 1;
             }
@@ -304,7 +370,7 @@ impl CkanCatalog {
                 Ok(json) => json,
                 Err(e) => {
                     // Plain structs of strings and numbers: serialisation cannot fail.
-                    tracing::error!(dataset = %d.id, "cannot serialise the package dict: {e}");
+                    tracing::error!(dataset = %dict.name, "cannot serialise the package dict: {e}");
                     "{}".to_string()
                 }
             };
@@ -315,6 +381,7 @@ impl CkanCatalog {
                 json,
                 organization: org_index,
                 groups: group_indices,
+                origin,
             });
         }
         let by_name = packages
