@@ -8,6 +8,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+
+/// mimalloc instead of glibc's malloc: the server makes and frees many small objects per
+/// request (DCAT pages, GeoJSON pages), and with glibc a long-lived heap (the CKAN package
+/// cache of a 10,000-dataset catalogue) made a DCAT crawl 40 % slower than on a fresh
+/// process; mimalloc keeps per-thread free lists and does not degrade.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
