@@ -680,31 +680,26 @@ impl OgcService {
                 if i > 0 {
                     out.push(b',');
                 }
-                if crs.is_crs84() {
-                    let shape = Shape::Found(f);
-                    geojson::write_feature(
-                        &mut out,
-                        &d.fields,
-                        f.fid,
-                        shape,
-                        &f.properties,
-                        &crs,
-                        None,
-                    )
+                // CRS84 is the file's own: written straight from it; any other CRS
+                // needs the geometry decoded and transformed first.
+                let transformed;
+                let shape = if crs.is_crs84() {
+                    Shape::Found(f)
                 } else {
                     let mut g = f.decode_geometry().map_err(internal)?;
                     crs.transform_from_wgs84(&mut g)?;
-                    let shape = Shape::Decoded(&g);
-                    geojson::write_feature(
-                        &mut out,
-                        &d.fields,
-                        f.fid,
-                        shape,
-                        &f.properties,
-                        &crs,
-                        None,
-                    )
-                }
+                    transformed = g;
+                    Shape::Decoded(&transformed)
+                };
+                geojson::write_feature(
+                    &mut out,
+                    &d.fields,
+                    f.fid,
+                    shape,
+                    &f.properties,
+                    &crs,
+                    None,
+                )
                 .map_err(internal)?;
             }
             out.extend_from_slice(b"]}");
