@@ -344,7 +344,10 @@ impl LayerFile {
         const NODE: usize = 40;
         let count = m.info.count as usize;
         let nodes = (m.info.features_start - m.info.index_start) / NODE;
-        let at = m.info.index_start + (nodes - count + position) * NODE;
+        let at = nodes
+            .checked_sub(count)
+            .map(|first_leaf| m.info.index_start + (first_leaf + position) * NODE)
+            .ok_or_else(|| self.invalid("the spatial index has fewer nodes than features"))?;
         let bytes = m
             .map
             .get(at..at + NODE)
