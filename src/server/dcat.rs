@@ -25,7 +25,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
-use chrono::{DateTime, Utc};
 
 use super::Current;
 use super::error::ApiError;
@@ -119,10 +118,8 @@ async fn catalog_json_ld(
 /// else when the generation was built: the catalogue's `dct:modified`.
 fn catalogue_modified(generation: &Generation, republished: &Republished) -> String {
     generation
-        .datasets()
-        .iter()
-        .filter_map(|d| DateTime::parse_from_rfc3339(&d.modified).ok())
-        .map(|t| t.with_timezone(&Utc))
+        .datasets_modified()
+        .into_iter()
         .chain(republished.records.iter().map(|r| r.modified_at))
         .max()
         .unwrap_or_else(|| generation.built_at())

@@ -41,6 +41,8 @@ pub struct Generation {
     dir: PathBuf,
     manifest: Manifest,
     built_at: DateTime<Utc>,
+    /// The latest `modified` of the datasets (the catalogue's `dct:modified`), read once.
+    datasets_modified: Option<DateTime<Utc>>,
     urls: Urls,
     /// The layers' tile archives, opened on first use.
     tile_readers: TileReaders,
@@ -106,12 +108,19 @@ impl Generation {
         check_datasets(&manifest.datasets).map_err(invalid)?;
         manifest.datasets.sort_by(|a, b| a.id.cmp(&b.id));
         let urls = Urls::new(&manifest.catalog.base_url);
+        let datasets_modified = manifest
+            .datasets
+            .iter()
+            .filter_map(|d| DateTime::parse_from_rfc3339(&d.modified).ok())
+            .map(|t| t.with_timezone(&Utc))
+            .max();
         Ok(Generation {
             name: name.to_string(),
             name_header: axum::http::HeaderValue::from_str(name).ok(),
             dir: layout.generation_dir(name),
             manifest,
             built_at,
+            datasets_modified,
             urls,
             tile_readers: TileReaders::default(),
         })
@@ -140,6 +149,11 @@ impl Generation {
     /// When the generation was built: the `Last-Modified` of its files.
     pub fn built_at(&self) -> DateTime<Utc> {
         self.built_at
+    }
+
+    /// The latest `modified` of the generation's datasets, if any can be read.
+    pub fn datasets_modified(&self) -> Option<DateTime<Utc>> {
+        self.datasets_modified
     }
 
     /// The URL builder for this generation's catalogue base URL.
