@@ -448,29 +448,16 @@ pub fn federated_package(
         })
         .collect();
     let origin = r.landing_page.clone().or_else(|| r.uri.clone());
-    let aggregate = theme_aggregate(&r.themes, &[]).to_string();
-    let mut extras: Vec<(String, String)> = vec![
-        ("identifier".into(), r.original_id.clone()),
-        ("theme".into(), aggregate.clone()),
-        ("themes_aggregate".into(), aggregate),
-        ("frequency".into(), r.frequency.clone()),
-        ("holder_name".into(), r.rights_holder.name.clone()),
-        (
-            "holder_identifier".into(),
-            r.rights_holder.identifier.clone(),
-        ),
-        ("publisher_name".into(), r.publisher.name.clone()),
-        (
-            "publisher_identifier".into(),
-            r.publisher.identifier.clone(),
-        ),
-        (
-            "modified".into(),
-            ctx.modified.format("%Y-%m-%d").to_string(),
-        ),
-        ("harvest_source".into(), r.source.clone()),
-        ("harvest_source_url".into(), r.source_url.clone()),
-    ];
+    let mut extras = dcatapit_extras(
+        &r.original_id,
+        theme_aggregate(&r.themes, &[]).to_string(),
+        &r.frequency,
+        (&r.rights_holder.name, &r.rights_holder.identifier),
+        (&r.publisher.name, &r.publisher.identifier),
+        ctx.modified.format("%Y-%m-%d").to_string(),
+    );
+    extras.push(("harvest_source".into(), r.source.clone()));
+    extras.push(("harvest_source_url".into(), r.source_url.clone()));
     if let Some(origin) = &origin {
         extras.push(("harvest_url".into(), origin.clone()));
     }
@@ -578,32 +565,14 @@ pub fn package(dataset: &Dataset, ctx: &PackageContext<'_>) -> (PackageDict, Vec
         })
         .collect();
 
-    let mut extras: Vec<(String, String)> = vec![
-        ("identifier".into(), identifier.clone()),
-        (
-            "theme".into(),
-            theme_aggregate(&meta.themes, &meta.subthemes).to_string(),
-        ),
-        (
-            "themes_aggregate".into(),
-            theme_aggregate(&meta.themes, &meta.subthemes).to_string(),
-        ),
-        ("frequency".into(), meta.frequency.clone()),
-        ("holder_name".into(), meta.rights_holder.name.clone()),
-        (
-            "holder_identifier".into(),
-            meta.rights_holder.identifier.clone(),
-        ),
-        ("publisher_name".into(), meta.publisher.name.clone()),
-        (
-            "publisher_identifier".into(),
-            meta.publisher.identifier.clone(),
-        ),
-        (
-            "modified".into(),
-            ctx.modified.format("%Y-%m-%d").to_string(),
-        ),
-    ];
+    let mut extras = dcatapit_extras(
+        &identifier,
+        theme_aggregate(&meta.themes, &meta.subthemes).to_string(),
+        &meta.frequency,
+        (&meta.rights_holder.name, &meta.rights_holder.identifier),
+        (&meta.publisher.name, &meta.publisher.identifier),
+        ctx.modified.format("%Y-%m-%d").to_string(),
+    );
     if let Some(issued) = meta.issued.as_deref().and_then(parse_instant) {
         extras.push(("issued".into(), issued.format("%Y-%m-%d").to_string()));
     }
@@ -671,6 +640,30 @@ pub fn package(dataset: &Dataset, ctx: &PackageContext<'_>) -> (PackageDict, Vec
         version: None,
     };
     (dict, skipped)
+}
+
+/// The ckanext-dcatapit extras every package carries, own or republished: identifier, the
+/// theme aggregate (under `theme` and its dcatapit 2 name `themes_aggregate`), frequency,
+/// rights holder and publisher (name, IPA code), modification date.
+fn dcatapit_extras(
+    identifier: &str,
+    aggregate: String,
+    frequency: &str,
+    (holder_name, holder_id): (&str, &str),
+    (publisher_name, publisher_id): (&str, &str),
+    modified: String,
+) -> Vec<(String, String)> {
+    vec![
+        ("identifier".into(), identifier.to_string()),
+        ("theme".into(), aggregate.clone()),
+        ("themes_aggregate".into(), aggregate),
+        ("frequency".into(), frequency.to_string()),
+        ("holder_name".into(), holder_name.to_string()),
+        ("holder_identifier".into(), holder_id.to_string()),
+        ("publisher_name".into(), publisher_name.to_string()),
+        ("publisher_identifier".into(), publisher_id.to_string()),
+        ("modified".into(), modified),
+    ]
 }
 
 #[cfg(test)]
