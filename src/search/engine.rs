@@ -11,9 +11,9 @@
 //! Facet counts are those of the matching records with every filter applied (CKAN's
 //! behaviour), the [`FACET_VALUES`] most frequent values per facet.
 //!
-//! Ties in every order are broken by modification date, then by the document's place in
-//! the index (which is deterministic for a given set of records), so pages do not
-//! overlap.
+//! Ties in every order are broken by modification date, then by the record's place in the
+//! list the index was written from, so pages do not overlap and two indexes of the same
+//! records answer alike.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -434,8 +434,9 @@ struct SortKey {
     primary: f64,
     modified: i64,
     score: f32,
-    /// Segment and document, smaller first among equals.
-    at: (SegmentOrdinal, DocId),
+    /// The record's place in the writer's input, smaller first among equals.
+    ord: u64,
+    doc: DocId,
 }
 
 impl PartialEq for SortKey {
@@ -454,7 +455,7 @@ impl Ord for SortKey {
         self.primary
             .total_cmp(&other.primary)
             .then(self.modified.cmp(&other.modified))
-            .then(other.at.cmp(&self.at))
+            .then(other.ord.cmp(&self.ord))
     }
 }
 
@@ -485,6 +486,7 @@ struct SegmentCollect {
     heap: BinaryHeap<std::cmp::Reverse<SortKey>>,
     flags: std::sync::Arc<dyn ColumnValues<u64>>,
     modified: std::sync::Arc<dyn ColumnValues<i64>>,
+    ord: std::sync::Arc<dyn ColumnValues<u64>>,
     title_rank: Option<std::sync::Arc<dyn ColumnValues<u64>>>,
     bbox: Option<[std::sync::Arc<dyn ColumnValues<f64>>; 4]>,
     period: Option<[std::sync::Arc<dyn ColumnValues<i64>>; 2]>,
@@ -537,6 +539,7 @@ impl Collector for Collect<'_> {
             heap: BinaryHeap::with_capacity(self.k.min(10_000) + 1),
             flags: ff.column_first_or_default::<u64>("flags")?,
             modified: i64col("modified")?,
+            ord: ff.column_first_or_default::<u64>("ord")?,
             title_rank: match self.sort {
                 Sort::Title => Some(ff.column_first_or_default::<u64>("title_rank")?),
                 _ => None,
@@ -645,7 +648,8 @@ impl SegmentCollector for SegmentCollect {
             primary,
             modified,
             score,
-            at: (self.segment, doc),
+            ord: self.ord.get_val(doc),
+            doc,
         };
         if self.heap.len() < self.k {
             self.heap.push(std::cmp::Reverse(key));
@@ -662,7 +666,7 @@ impl SegmentCollector for SegmentCollect {
         let top = self
             .heap
             .into_iter()
-            .map(|std::cmp::Reverse(k)| (k, DocAddress::new(segment, k.at.1)))
+            .map(|std::cmp::Reverse(k)| (k, DocAddress::new(segment, k.doc)))
             .collect();
         let mut facets = HashMap::new();
         for (facet, col, counts) in self.facet_columns {

@@ -141,7 +141,7 @@ fn fill(index: &Index, fields: &Fields, docs: &[SearchDoc]) -> Result<(), Search
         .clamp(1, 4);
     let mut writer: IndexWriter = index.writer_with_num_threads(threads, 64_000_000 * threads)?;
     for (i, d) in docs.iter().enumerate() {
-        writer.add_document(to_tantivy(fields, d, rank[i]))?;
+        writer.add_document(to_tantivy(fields, d, rank[i], i as u64))?;
     }
     writer.commit()?;
     let segments = index.searchable_segment_ids()?;
@@ -167,7 +167,7 @@ pub(crate) fn language(d: &SearchDoc) -> Lang {
     }
 }
 
-fn to_tantivy(f: &Fields, d: &SearchDoc, title_rank: u64) -> TantivyDocument {
+fn to_tantivy(f: &Fields, d: &SearchDoc, title_rank: u64, ord: u64) -> TantivyDocument {
     let lang = language(d);
     let mut doc = TantivyDocument::default();
     let text = |doc: &mut TantivyDocument, field: Field, value: &str| {
@@ -176,6 +176,12 @@ fn to_tantivy(f: &Fields, d: &SearchDoc, title_rank: u64) -> TantivyDocument {
         }
     };
     text(&mut doc, f.title.get(lang), &d.title);
+    let head = analysis::analyze(&d.title, lang);
+    text(
+        &mut doc,
+        f.title_head,
+        &head.iter().take(2).cloned().collect::<Vec<_>>().join(" "),
+    );
     text(&mut doc, f.description.get(lang), &d.description);
     for k in &d.keywords {
         text(&mut doc, f.keywords.get(lang), k);
@@ -191,9 +197,8 @@ fn to_tantivy(f: &Fields, d: &SearchDoc, title_rank: u64) -> TantivyDocument {
         }
     }
     let other = f.other.get(lang);
-    for v in d
-        .publisher
-        .iter()
+    for v in std::iter::once(&d.key)
+        .chain(d.publisher.iter())
         .chain(d.rights_holder.iter())
         .chain(d.places.iter())
         .chain(d.fields.iter())
@@ -259,6 +264,7 @@ fn to_tantivy(f: &Fields, d: &SearchDoc, title_rank: u64) -> TantivyDocument {
         d.modified.map(|m| m.timestamp()).unwrap_or(i64::MIN),
     );
     doc.add_u64(f.title_rank, title_rank);
+    doc.add_u64(f.ord, ord);
     let mut flags = 0;
     if d.published {
         flags |= FLAG_PUBLISHED;

@@ -38,7 +38,7 @@ const FUZZY_WEIGHT: f32 = 0.5;
 /// Weight of a synonym's match relative to the words typed.
 const SYNONYM_WEIGHT: f32 = 0.8;
 /// Share of the other fields' scores added to the best field's.
-const TIE_BREAKER: f32 = 0.1;
+const TIE_BREAKER: f32 = 0.2;
 /// Shortest word (in characters) that typo tolerance applies to.
 const FUZZY_MIN_CHARS: usize = 5;
 
@@ -355,7 +355,17 @@ impl Builder<'_> {
                 }
             }
         }
+        let folded = analysis::fold(&u.raw);
         if typos && !u.quoted && u.raw.chars().count() >= FUZZY_MIN_CHARS && !self.known(u) {
+            // The word as typed against the titles' and keywords' words: a typo can change
+            // the stem (`calendraio` stems to `calendrai`, two edits from `calendar`).
+            if folded.len() == 1 {
+                let term = Term::from_field_text(self.fields.complete, &folded[0]);
+                alts.push(Box::new(BoostQuery::new(
+                    Box::new(FuzzyTermQuery::new(term, 1, true)),
+                    schema::BOOST_KEYWORDS * weight * FUZZY_WEIGHT,
+                )));
+            }
             for (pair, boost) in schema::weighted(self.fields) {
                 for lang in [Lang::It, Lang::En] {
                     let terms = u.terms(lang);
@@ -369,7 +379,36 @@ impl Builder<'_> {
                 }
             }
         }
-        Box::new(DisjunctionMaxQuery::with_tie_breaker(alts, TIE_BREAKER))
+        let fields: Box<dyn Query> =
+            Box::new(DisjunctionMaxQuery::with_tie_breaker(alts, TIE_BREAKER));
+        // The bonus of the title's subject (within one edit when the word is unknown).
+        let fuzzy_head =
+            typos && !u.quoted && u.raw.chars().count() >= FUZZY_MIN_CHARS && !self.known(u);
+        let mut heads: Vec<&str> = [Lang::It, Lang::En]
+            .iter()
+            .filter_map(|l| match u.terms(*l).as_slice() {
+                [(_, t)] => Some(t.as_str()),
+                _ => None,
+            })
+            .collect();
+        heads.dedup();
+        if heads.is_empty() {
+            return fields;
+        }
+        let mut clauses = vec![(Occur::Must, fields)];
+        for t in heads {
+            let term = Term::from_field_text(self.fields.title_head, t);
+            let q: Box<dyn Query> = if fuzzy_head {
+                Box::new(FuzzyTermQuery::new(term, 1, true))
+            } else {
+                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
+            };
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(q, schema::BOOST_TITLE_HEAD * weight)),
+            ));
+        }
+        Box::new(BooleanQuery::new(clauses))
     }
 
     /// Whether a single-term word occurs as is in some field of the index.

@@ -8,9 +8,10 @@
 //! | `themes_it`, `themes_en` | Italian / English | the themes' labels in both languages, whatever the record's language | [`BOOST_THEMES`] |
 //! | `description_it`, `description_en` | Italian / English | the description | [`BOOST_DESCRIPTION`] |
 //! | `other_it`, `other_en` | Italian / English | publisher, rights holder, places, column names, licence and frequency labels, formats | [`BOOST_OTHER`] |
-//! | `complete` | fold | title, keywords and places, for completions | – |
+//! | `complete` | fold | title, keywords and places, for completions and typo tolerance | – |
+//! | `title_head` | whitespace | the first two terms of the analysed title, its subject: a match adds [`BOOST_TITLE_HEAD`] | – |
 //! | `key`, `theme`, `publisher`, `format`, `license`, `keyword`, `frequency`, `origin` | raw, fast | whole values: keys, facets, filters | – |
-//! | `modified`, `title_rank`, `flags`, `min_x` ... `max_y`, `t_start`, `t_end` | fast | sorting and the bbox, time and published filters | – |
+//! | `modified`, `title_rank`, `ord`, `flags`, `min_x` ... `max_y`, `t_start`, `t_end` | fast | sorting and the bbox, time and published filters | – |
 //! | `summary` | stored | the JSON a hit returns | – |
 //!
 //! A record's text goes to the `_it` fields or the `_en` ones depending on its language
@@ -28,6 +29,9 @@ pub const BOOST_KEYWORDS: f32 = 2.0;
 pub const BOOST_THEMES: f32 = 1.5;
 pub const BOOST_DESCRIPTION: f32 = 1.0;
 pub const BOOST_OTHER: f32 = 0.6;
+/// Added when a word is one of the first two of the title ("Scuole statali ..." is about
+/// schools; "Pasti delle mense per scuola" is not, though it names them).
+pub const BOOST_TITLE_HEAD: f32 = 1.5;
 
 /// `flags` bits.
 pub const FLAG_PUBLISHED: u64 = 1;
@@ -59,6 +63,8 @@ pub struct Fields {
     pub description: Pair,
     pub other: Pair,
     pub complete: Field,
+    /// The first two terms of the title (as analysed in its language): the title's subject.
+    pub title_head: Field,
     pub key: Field,
     pub theme: Field,
     pub publisher: Field,
@@ -69,6 +75,9 @@ pub struct Fields {
     pub origin: Field,
     pub modified: Field,
     pub title_rank: Field,
+    /// The record's place in the list given to the writer: the last tie-break, so that
+    /// equal records keep one order whatever segments the writer made.
+    pub ord: Field,
     pub flags: Field,
     pub min_x: Field,
     pub min_y: Field,
@@ -143,6 +152,14 @@ impl Fields {
             description,
             other,
             complete,
+            title_head: b.add_text_field(
+                "title_head",
+                TextOptions::default().set_indexing_options(
+                    TextFieldIndexing::default()
+                        .set_tokenizer("whitespace")
+                        .set_index_option(IndexRecordOption::WithFreqs),
+                ),
+            ),
             key: b.add_text_field("key", raw_fast()),
             theme: b.add_text_field("theme", raw_fast()),
             publisher: b.add_text_field("publisher", raw_fast()),
@@ -153,6 +170,7 @@ impl Fields {
             origin: b.add_text_field("origin", raw_fast()),
             modified: b.add_i64_field("modified", FAST),
             title_rank: b.add_u64_field("title_rank", FAST),
+            ord: b.add_u64_field("ord", FAST),
             flags: b.add_u64_field("flags", FAST | INDEXED),
             min_x: b.add_f64_field("min_x", FAST),
             min_y: b.add_f64_field("min_y", FAST),
