@@ -231,6 +231,14 @@ pub fn rebuild(
     refresh_locked(&guard, synonyms, generation, true)
 }
 
+/// [`refresh`] of the served generation with the synonyms of the catalogue folder
+/// `catalog_dir` (`synonyms.txt`, else the built-in list): what a harvest runs once its
+/// stores are written.
+pub fn refresh_for_catalog(site: &Path, catalog_dir: &Path) -> Result<RefreshReport, SearchError> {
+    let synonyms = Synonyms::for_catalog(catalog_dir)?;
+    refresh(site, &synonyms, None)
+}
+
 /// [`refresh`] (or with `force`, [`rebuild`]) for a caller that already holds the lock,
 /// to do more before releasing it (the build switches its generation's `CURRENT`).
 pub fn refresh_locked(
