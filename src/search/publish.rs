@@ -538,3 +538,372 @@ fn store_err(e: StoreError) -> SearchError {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SourceKind;
+    use crate::federation::FederationLayout;
+    use crate::model::{
+        Agent, Catalog, ContactPoint, Dataset, DatasetMeta, Extent, FederatedAgent,
+        FederatedContact, FederatedDistribution, FederatedRecord, MANIFEST_VERSION, QualityReport,
+    };
+
+    fn agent(name: &str) -> Agent {
+        Agent {
+            name: name.into(),
+            identifier: "c_b648".into(),
+        }
+    }
+
+    fn contact() -> ContactPoint {
+        ContactPoint {
+            name: "Ufficio".into(),
+            email: "u@example.it".into(),
+            url: None,
+        }
+    }
+
+    fn dataset(id: &str, title: &str) -> Dataset {
+        Dataset {
+            id: id.into(),
+            meta: DatasetMeta {
+                title: title.into(),
+                description: format!("Descrizione di {title}"),
+                themes: vec!["EDUC".into()],
+                subthemes: vec![],
+                keywords: vec![],
+                frequency: "ANNUAL".into(),
+                license: "CC-BY-4.0".into(),
+                publisher: agent("Comune di Capannori"),
+                rights_holder: agent("Comune di Capannori"),
+                contact_point: contact(),
+                conforms_to: vec![],
+                temporal: None,
+                demo_data: false,
+                issued: None,
+            },
+            fields: vec![],
+            rows: 1,
+            extent: Extent::default(),
+            layer: None,
+            distributions: vec![],
+            quality: QualityReport::default(),
+            modified: "2026-03-01T10:00:00Z".into(),
+            input_hash: "0".repeat(64),
+            tiles: None,
+        }
+    }
+
+    fn manifest(generation: &str, datasets: Vec<Dataset>) -> Manifest {
+        Manifest {
+            version: MANIFEST_VERSION,
+            generation: generation.into(),
+            built_at: "2026-03-01T10:00:00Z".into(),
+            portale_version: "0.1.0".into(),
+            catalog: Catalog {
+                title: "Dati".into(),
+                description: "Catalogo".into(),
+                publisher: agent("Comune di Capannori"),
+                base_url: "https://dati.example.it".into(),
+                homepage: "https://example.it".into(),
+                languages: vec!["it".into()],
+                default_license: "CC-BY-4.0".into(),
+                contact_point: contact(),
+                istat_code: Some("046007".into()),
+                territory_bbox: Some([10.49, 43.78, 10.67, 43.91]),
+            },
+            datasets,
+        }
+    }
+
+    /// A harvested record with everything our outputs need to republish it
+    /// (the checks of `crate::catalog::federated`).
+    fn record(source: &str, id: &str, key: &str) -> FederatedRecord {
+        let agent = Some(FederatedAgent {
+            name: "Provincia di Lucca".into(),
+            identifier: Some("p_lu".into()),
+        });
+        FederatedRecord {
+            source: source.into(),
+            key: key.into(),
+            original_id: id.into(),
+            uri: Some(format!("https://origin.example/d/{id}")),
+            title: format!("Fermate {id}"),
+            description: "Le fermate degli autobus".into(),
+            keywords: vec!["autobus".into()],
+            themes: vec!["TRAN".into()],
+            publisher: agent.clone(),
+            rights_holder: agent,
+            contact_point: Some(FederatedContact {
+                name: None,
+                email: Some("a@example.org".into()),
+                url: None,
+            }),
+            license: Some("CC-BY-4.0".into()),
+            frequency: Some("ANNUAL".into()),
+            issued: None,
+            modified: Some("2025-01-02".into()),
+            landing_page: Some(format!("https://origin.example/p/{id}")),
+            harvested_from: "https://origin.example/catalog.ttl".into(),
+            distributions: vec![FederatedDistribution {
+                title: None,
+                description: None,
+                access_url: None,
+                download_url: Some("https://origin.example/f.csv".into()),
+                format: Some("CSV".into()),
+                media_type: None,
+                license: None,
+                byte_size: None,
+            }],
+            spatial: None,
+            temporal: None,
+            sanitized: vec![],
+            defects: vec![],
+            hash: format!("hash-{id}"),
+            harvested_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    fn store(source: &str, republish: bool, records: Vec<FederatedRecord>) -> SourceStore {
+        SourceStore {
+            version: 1,
+            source: source.into(),
+            kind: SourceKind::Dcat,
+            url: format!("https://{source}.example/catalog.ttl"),
+            republish,
+            updated_at: "2026-01-01T00:00:00Z".into(),
+            last_complete_crawl: None,
+            records,
+        }
+    }
+
+    #[test]
+    fn index_names() {
+        assert!(is_index_name("i20260301T100000000Z-00ab"));
+        assert!(is_index_name("i2"));
+        assert!(!is_index_name("i"));
+        assert!(!is_index_name("g20260301"));
+        assert!(!is_index_name("i../x"));
+        assert!(!is_index_name(".tmp-i1"));
+        assert!(!is_index_name(&format!("i{}", "1".repeat(80))));
+    }
+
+    #[test]
+    fn current_is_read_and_checked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let layout = SearchLayout::new(tmp.path());
+        assert_eq!(layout.current().unwrap(), None);
+        fs::create_dir_all(layout.dir()).unwrap();
+        fs::write(layout.current_file(), "i1-ab\n").unwrap();
+        assert_eq!(layout.current().unwrap().as_deref(), Some("i1-ab"));
+        fs::write(layout.current_file(), "../../etc\n").unwrap();
+        let e = layout.current().unwrap_err().to_string();
+        assert!(
+            e.contains("CURRENT") && e.contains("not a search index name"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn documents_of_a_generation_and_the_stores() {
+        let m = manifest("g1", vec![dataset("scuole", "Scuole")]);
+        let mut incomplete = record("rep", "b", "00000000000000b0");
+        incomplete.contact_point = None;
+        let stores = vec![
+            store(
+                "rep",
+                true,
+                vec![record("rep", "a", "00000000000000a0"), incomplete],
+            ),
+            store(
+                "other",
+                false,
+                vec![record("other", "c", "00000000000000c0")],
+            ),
+        ];
+        let (docs, counts) = documents(Some(&m), &stores);
+        assert_eq!(counts, (1, 3, 1));
+        let published: Vec<(&str, bool)> =
+            docs.iter().map(|d| (d.key.as_str(), d.published)).collect();
+        assert_eq!(
+            published,
+            [
+                ("scuole", true),
+                ("rep/00000000000000a0", true),
+                // No contact point: our outputs leave it out.
+                ("rep/00000000000000b0", false),
+                // Complete, but its source is not republished.
+                ("other/00000000000000c0", false),
+            ]
+        );
+        // A record under our own base URL is our dataset come back: not republished.
+        let mut back = record("rep", "d", "00000000000000d0");
+        back.landing_page = Some("https://dati.example.it/datasets/scuole".into());
+        let (docs, _) = documents(Some(&m), &[store("rep", true, vec![back])]);
+        assert!(!docs[1].published);
+        // A duplicated key is indexed once.
+        let a = record("rep", "a", "00000000000000a0");
+        let (docs, counts) = documents(None, &[store("rep", false, vec![a.clone(), a])]);
+        assert_eq!((docs.len(), counts), (1, (0, 1, 0)));
+    }
+
+    #[test]
+    fn the_fingerprint_follows_what_the_index_holds() {
+        let a = || store("a", true, vec![record("a", "1", "0000000000000001")]);
+        let b = || store("b", false, vec![record("b", "2", "0000000000000002")]);
+        let base = federation_fingerprint(&[a(), b()]);
+        assert_eq!(base, federation_fingerprint(&[b(), a()]));
+        let mut changed = a();
+        changed.records[0].hash = "other".into();
+        assert_ne!(base, federation_fingerprint(&[changed, b()]));
+        let mut flag = a();
+        flag.republish = false;
+        assert_ne!(base, federation_fingerprint(&[flag, b()]));
+        // The bookkeeping of a record does not matter.
+        let mut later = a();
+        later.records[0].harvested_at = "2027-01-01T00:00:00Z".into();
+        assert_eq!(base, federation_fingerprint(&[later, b()]));
+        assert_ne!(base, federation_fingerprint(&[a()]));
+    }
+
+    fn site_with_generation(m: &Manifest) -> tempfile::TempDir {
+        let tmp = tempfile::tempdir().unwrap();
+        let layout = SiteLayout::new(tmp.path());
+        fs::create_dir_all(layout.generation_dir(&m.generation)).unwrap();
+        fs::write(
+            layout.manifest_path(&m.generation),
+            serde_json::to_vec(m).unwrap(),
+        )
+        .unwrap();
+        fs::write(layout.current_file(), format!("{}\n", m.generation)).unwrap();
+        tmp
+    }
+
+    #[test]
+    fn refresh_publishes_skips_rebuilds_and_prunes() {
+        let m = manifest("g1", vec![dataset("scuole", "Scuole")]);
+        let tmp = site_with_generation(&m);
+        let site = tmp.path();
+        let layout = SearchLayout::new(site);
+        let synonyms = Synonyms::built_in();
+
+        let first = refresh(site, &synonyms, None).unwrap();
+        assert!(!first.up_to_date);
+        assert_eq!(
+            layout.current().unwrap().as_deref(),
+            Some(first.index.as_str())
+        );
+        let meta = layout.read_meta(&first.index).unwrap();
+        assert_eq!(meta, first.meta);
+        assert_eq!(meta.generation.as_deref(), Some("g1"));
+        assert_eq!((meta.docs, meta.local, meta.harvested), (1, 1, 0));
+        assert!(meta.bytes > 0);
+
+        // Same inputs: nothing written.
+        let again = refresh(site, &synonyms, Some(("g1", &m))).unwrap();
+        assert!(again.up_to_date);
+        assert_eq!(again.index, first.index);
+
+        // A harvest adds records: a new index.
+        FederationLayout::new(site)
+            .write_store(&store(
+                "rep",
+                true,
+                vec![record("rep", "a", "00000000000000a0")],
+            ))
+            .unwrap();
+        let harvested = refresh(site, &synonyms, None).unwrap();
+        assert!(!harvested.up_to_date);
+        assert_ne!(harvested.index, first.index);
+        assert_eq!(
+            (harvested.meta.harvested, harvested.meta.published_harvested),
+            (1, 1)
+        );
+
+        // Other synonyms: a new index.
+        let other = Synonyms::parse("multe, sanzioni\n", Path::new("s.txt")).unwrap();
+        let resyn = refresh(site, &other, None).unwrap();
+        assert!(!resyn.up_to_date);
+
+        // Forced, and pruned down to the served index and the two before it.
+        let mut names = vec![first.index, harvested.index, resyn.index];
+        for _ in 0..2 {
+            let r = rebuild(site, &other, None).unwrap();
+            assert!(!r.up_to_date);
+            names.push(r.index);
+        }
+        let mut on_disk: Vec<String> = fs::read_dir(layout.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| is_index_name(n))
+            .collect();
+        on_disk.sort();
+        assert_eq!(on_disk, names[names.len() - 3..]);
+        assert_eq!(layout.current().unwrap().as_ref(), names.last());
+    }
+
+    #[test]
+    fn leftovers_of_a_killed_refresh_are_removed_and_a_failed_one_changes_nothing() {
+        let m = manifest("g1", vec![dataset("scuole", "Scuole")]);
+        let tmp = site_with_generation(&m);
+        let site = tmp.path();
+        let layout = SearchLayout::new(site);
+        let synonyms = Synonyms::built_in();
+        let served = refresh(site, &synonyms, None).unwrap().index;
+        let served_meta = fs::read(layout.index_dir(&served).join(META_FILE)).unwrap();
+
+        // What a refresh killed midway leaves: a half-written folder and CURRENT.tmp.
+        let half = layout.dir().join(".tmp-i20990101T000000000Z-0001");
+        fs::create_dir_all(&half).unwrap();
+        fs::write(half.join("garbage"), "half an index").unwrap();
+        fs::write(
+            layout.dir().join("CURRENT.tmp"),
+            "i20990101T000000000Z-0001\n",
+        )
+        .unwrap();
+        assert_eq!(layout.current().unwrap().as_deref(), Some(served.as_str()));
+
+        // A store that cannot be read: the refresh fails and nothing changes.
+        let federation = FederationLayout::new(site);
+        fs::create_dir_all(federation.dir()).unwrap();
+        fs::write(federation.store_path("rotto"), "{ not json").unwrap();
+        let e = refresh(site, &synonyms, None).unwrap_err().to_string();
+        assert!(e.contains("rotto.json"), "{e}");
+        assert_eq!(layout.current().unwrap().as_deref(), Some(served.as_str()));
+        assert_eq!(
+            fs::read(layout.index_dir(&served).join(META_FILE)).unwrap(),
+            served_meta
+        );
+        // The leftovers are gone (the failed refresh cleaned them before failing).
+        assert!(!half.exists());
+        assert!(!layout.dir().join("CURRENT.tmp").exists());
+        let entries: Vec<String> = fs::read_dir(layout.dir())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with(".tmp-"))
+            .collect();
+        assert!(entries.is_empty(), "{entries:?}");
+
+        fs::remove_file(federation.store_path("rotto")).unwrap();
+        let next = refresh(site, &synonyms, None).unwrap();
+        assert!(next.up_to_date);
+        assert_eq!(next.index, served);
+    }
+
+    #[test]
+    fn without_a_generation_only_the_harvested_records() {
+        let tmp = tempfile::tempdir().unwrap();
+        let site = tmp.path();
+        FederationLayout::new(site)
+            .write_store(&store(
+                "rep",
+                false,
+                vec![record("rep", "a", "00000000000000a0")],
+            ))
+            .unwrap();
+        let r = refresh(site, &Synonyms::built_in(), None).unwrap();
+        assert_eq!(r.meta.generation, None);
+        assert_eq!((r.meta.local, r.meta.harvested), (0, 1));
+    }
+}

@@ -668,7 +668,8 @@ mod tests {
             if quad.predicate.as_ref() != pref_label {
                 continue;
             }
-            let (NamedOrBlankNode::NamedNode(s), Term::Literal(l)) = (&quad.subject, &quad.object) else {
+            let (NamedOrBlankNode::NamedNode(s), Term::Literal(l)) = (&quad.subject, &quad.object)
+            else {
                 continue;
             };
             if l.language() == Some("it")
