@@ -3,10 +3,16 @@
 //! federation stores of three harvested records, indexed by `search::publish::refresh`
 //! as `portale build` and `portale harvest` do.
 //!
+//! The last test runs `build::build` on a small catalogue: the index is published with
+//! the generation, refreshed when missing or when the synonyms change, and an index that
+//! cannot be written fails the build with nothing published.
+//!
 //! Oracles: which records must match a filter is decided by the records written here
 //! (their themes, extents, dates are chosen so that each filter selects a known subset);
 //! the expected counts are those subsets' sizes, counted by hand from the definitions
 //! below. URLs are the catalogue's base URL followed by the documented paths.
+
+mod common;
 
 use std::fs;
 use std::path::Path;
@@ -26,6 +32,8 @@ use portale::model::{
 use portale::search::Synonyms;
 use portale::search::publish::{SearchLayout, refresh};
 use portale::server::{AppState, app};
+use portale::store::SiteLayout;
+use portale::store::build::{self, BuildError, BuildOptions, Silent};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -893,4 +901,125 @@ async fn urls_follow_the_public_url() {
     );
     let s = get(&router, "/suggest.json?q=scuo").await.json();
     assert!(s.to_string().contains(public) && !s.to_string().contains(BASE));
+}
+
+const RECIPE: &str = r#"[dataset]
+title = "Fermate dello scuolabus"
+description = "Le fermate del trasporto scolastico"
+themes = ["TRAN"]
+keywords = ["fermate"]
+frequency = "ANNUAL"
+
+[source]
+files = ["fermate.csv"]
+
+[geometry]
+lon = "LON"
+lat = "LAT"
+"#;
+
+#[tokio::test]
+async fn build_publishes_the_index_with_its_generation() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    fs::create_dir_all(root.join("catalog")).unwrap();
+    fs::write(root.join("catalog/catalog.toml"), common::CATALOG).unwrap();
+    let ds = root.join("datasets/fermate");
+    fs::create_dir_all(&ds).unwrap();
+    fs::write(ds.join("dataset.toml"), RECIPE).unwrap();
+    let csv = ds.join("fermate.csv");
+    fs::write(&csv, "NOME,LON,LAT\nLammari,10.5651,43.8712\n").unwrap();
+    let site = root.join("site");
+    let layout = SiteLayout::new(&site);
+    let search_layout = SearchLayout::new(&site);
+    let opts = BuildOptions {
+        jobs: 1,
+        keep_going: false,
+    };
+    let build = || {
+        let cfg = portale::config::load_site(root).unwrap();
+        build::build(&cfg, &layout, &opts, &Silent)
+    };
+
+    let first = build().unwrap();
+    let generation = layout.current_generation().unwrap().unwrap();
+    let index = first.search.as_ref().unwrap();
+    assert!(!index.up_to_date);
+    assert_eq!(
+        search_layout.current().unwrap().as_deref(),
+        Some(index.index.as_str())
+    );
+    let meta = search_layout.read_meta(&index.index).unwrap();
+    assert_eq!(meta.generation.as_deref(), Some(generation.as_str()));
+    assert_eq!(meta.local, 1);
+    let router = app(AppState::open(&site).unwrap());
+    let a = search(&router, "q=scuolabus").await;
+    assert_eq!(ids(&a), ["fermate"]);
+
+    // Nothing changed: nothing rewritten.
+    let again = build().unwrap();
+    assert!(again.up_to_date);
+    assert!(again.search.as_ref().unwrap().up_to_date);
+    assert_eq!(again.search.unwrap().index, index.index);
+
+    // The index went missing: an up-to-date build writes it again.
+    fs::remove_dir_all(search_layout.dir()).unwrap();
+    let rebuilt = build().unwrap();
+    assert!(rebuilt.up_to_date);
+    assert!(!rebuilt.search.as_ref().unwrap().up_to_date);
+    assert!(search_layout.current().unwrap().is_some());
+
+    // New synonyms: a new index for the same generation.
+    fs::write(root.join("catalog/synonyms.txt"), "pulmino, scuolabus\n").unwrap();
+    let synonyms = build().unwrap();
+    assert!(synonyms.up_to_date);
+    let with_synonyms = synonyms.search.unwrap();
+    assert!(!with_synonyms.up_to_date);
+    assert_eq!(
+        with_synonyms.meta.generation.as_deref(),
+        Some(generation.as_str())
+    );
+
+    // A malformed list fails the build before any work, naming the line.
+    fs::write(root.join("catalog/synonyms.txt"), "pulmino\n").unwrap();
+    let e = build().unwrap_err();
+    assert!(matches!(e, BuildError::Search(_)), "{e}");
+    assert!(e.to_string().contains("synonyms.txt:1"), "{e}");
+    fs::remove_file(root.join("catalog/synonyms.txt")).unwrap();
+
+    // New data, but the index cannot be written (a federation store it cannot read):
+    // the build fails and neither the generation nor the index changes.
+    let served_index = search_layout.current().unwrap();
+    fs::write(
+        &csv,
+        "NOME,LON,LAT\nLammari,10.5651,43.8712\nMarlia,10.5532,43.8802\n",
+    )
+    .unwrap();
+    fs::create_dir_all(site.join("federation")).unwrap();
+    fs::write(site.join("federation/rotta.json"), "[").unwrap();
+    let e = build().unwrap_err();
+    assert!(matches!(e, BuildError::Search(_)), "{e}");
+    assert!(e.to_string().contains("rotta.json"), "{e}");
+    assert_eq!(
+        layout.current_generation().unwrap(),
+        Some(generation.clone())
+    );
+    assert_eq!(search_layout.current().unwrap(), served_index);
+    let generations: Vec<String> = fs::read_dir(layout.generations_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(generations, [generation.clone()]);
+
+    // Fixed: the next build publishes both.
+    fs::remove_file(site.join("federation/rotta.json")).unwrap();
+    let fixed = build().unwrap();
+    let new_generation = fixed.generation.clone().unwrap();
+    assert_ne!(new_generation, generation);
+    let index = fixed.search.unwrap();
+    assert_eq!(
+        index.meta.generation.as_deref(),
+        Some(new_generation.as_str())
+    );
+    assert_eq!(search_layout.current().unwrap(), Some(index.index));
 }
