@@ -1009,7 +1009,7 @@ async fn build_publishes_the_index_with_its_generation() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(generations, [generation.clone()]);
+    assert_eq!(generations, std::slice::from_ref(&generation));
 
     // Fixed: the next build publishes both.
     fs::remove_file(site.join("federation/rotta.json")).unwrap();
