@@ -90,9 +90,8 @@ impl SearchDoc {
     pub fn from_dataset(ds: &Dataset, catalog: &Catalog) -> SearchDoc {
         let meta = &ds.meta;
         let formats = unique(ds.distributions.iter().map(|d| d.format.trim().to_string()));
-        let license = vocab::license(&meta.license)
-            .map(|l| l.id.to_string())
-            .unwrap_or_else(|| meta.license.clone());
+        let license = non_empty(&meta.license)
+            .map(|l| vocab::license(&l).map(|x| x.id.to_string()).unwrap_or(l));
         let mut places = Vec::new();
         if covers_territory(catalog, ds) {
             places.push(territory_name(catalog));
@@ -148,7 +147,7 @@ impl SearchDoc {
             publisher: non_empty(&meta.publisher.name),
             rights_holder: non_empty(&meta.rights_holder.name),
             formats,
-            license: Some(license),
+            license,
             frequency: non_empty(&meta.frequency),
             fields: ds.fields.iter().map(|f| f.name.clone()).collect(),
             places,
