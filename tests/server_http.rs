@@ -23,6 +23,8 @@ use portale::model::{
     Agent, Catalog, ContactPoint, Dataset, DatasetMeta, Distribution, Extent, Field, FieldType,
     GeometryType, Layer, MANIFEST_VERSION, Manifest, QualityReport,
 };
+use portale::search::Synonyms;
+use portale::search::publish::refresh;
 use portale::server::{AppState, ServerError, app, serve_listener};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -271,6 +273,8 @@ fn site() -> tempfile::TempDir {
         ],
     );
     set_current(site, "g1");
+    // The search index of g1, as `portale build` publishes it with the generation.
+    refresh(site, &Synonyms::built_in(), None).unwrap();
     tmp
 }
 
@@ -345,15 +349,15 @@ async fn open_without_current_is_a_clear_error() {
 }
 
 #[tokio::test]
-async fn listing_is_ordered_by_id_with_absolute_urls() {
+async fn listing_by_title_with_absolute_urls() {
     let tmp = site();
     let router = app(AppState::open(tmp.path()).unwrap());
-    let r = get(&router, "/datasets.json").await;
+    let r = get(&router, "/datasets.json?sort=title").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("x-portale-generation"), "g1");
     let json = r.json();
-    assert_eq!(json["count"], 2);
-    let ids: Vec<&str> = json["datasets"]
+    assert_eq!(json["total"], 2);
+    let ids: Vec<&str> = json["results"]
         .as_array()
         .unwrap()
         .iter()
@@ -361,9 +365,11 @@ async fn listing_is_ordered_by_id_with_absolute_urls() {
         .collect();
     assert_eq!(ids, ["albo-pretorio", "scuole"]);
 
-    let albo = &json["datasets"][0];
+    let albo = &json["results"][0];
     assert_eq!(albo["title"], "Albo pretorio");
-    assert_eq!(albo["url"], format!("{BASE}/datasets/albo-pretorio.json"));
+    assert_eq!(albo["origin"], "local");
+    assert_eq!(albo["url"], format!("{BASE}/datasets/albo-pretorio"));
+    assert!(albo.get("path").is_none());
     assert!(albo.get("geometry_type").is_none() && albo.get("bbox").is_none());
     assert_eq!(
         albo["distributions"][1]["url"],
@@ -371,7 +377,7 @@ async fn listing_is_ordered_by_id_with_absolute_urls() {
     );
     assert_eq!(albo["distributions"][1]["byte_size"], 200_000);
 
-    let scuole = &json["datasets"][1];
+    let scuole = &json["results"][1];
     assert_eq!(scuole["geometry_type"], "Point");
     assert_eq!(
         scuole["bbox"],
@@ -397,7 +403,9 @@ async fn listing_is_ordered_by_id_with_absolute_urls() {
     // HEAD: same headers, no body.
     let head = send(
         &router,
-        Request::head("/datasets.json").body(Body::empty()).unwrap(),
+        Request::head("/datasets.json?sort=title")
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(head.status, StatusCode::OK);
@@ -753,8 +761,13 @@ async fn reload_switches_generation_and_content() {
         format!("\"{}\"", sha256_hex(SCUOLE_G2.as_bytes()))
     );
     assert_eq!(r.header("last-modified"), G2_LAST_MODIFIED);
-    let list = get(&router, "/datasets.json").await.json();
-    assert_eq!(list["datasets"][0]["id"], "parcheggi");
+    // The index follows when `site/search/CURRENT` names g2's.
+    refresh(tmp.path(), &Synonyms::built_in(), None).unwrap();
+    assert!(state.reload_search_if_changed().unwrap());
+    assert!(!state.reload_search_if_changed().unwrap());
+    let list = get(&router, "/datasets.json?sort=title").await.json();
+    assert_eq!(list["results"][0]["id"], "parcheggi");
+    assert_eq!(list["total"], 2);
     get(&router, "/datasets/albo-pretorio.json")
         .await
         .assert_error(StatusCode::NOT_FOUND);

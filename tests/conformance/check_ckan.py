@@ -97,7 +97,14 @@ def parse_modified(s):
 def main(base, manifest_path):
     manifest = json.load(open(manifest_path))
     by_id = {d["id"]: d for d in manifest["datasets"]}
-    listed = [d["id"] for d in requests.get(f"{base}/datasets.json", timeout=10).json()["datasets"]]
+    listed, page = [], 1
+    while True:
+        body = requests.get(f"{base}/datasets.json", timeout=10,
+                            params={"origin": "local", "per_page": 100, "page": page, "facets": "false"}).json()
+        listed += [d["id"] for d in body["results"]]
+        if page >= body["pages"]:
+            break
+        page += 1
     check(sorted(listed) == sorted(by_id), "/datasets.json and the manifest list different datasets")
 
     # 1. ckanapi, the CLI and the library.

@@ -2,7 +2,8 @@
 """Drive a running Portale with an HTTP client and GDAL, against its own manifest.
 
 usage: check_http.py BASE_URL MANIFEST_JSON
-Checks /-/health, /datasets.json, /datasets/{id}.json, and every download: status,
+Checks /-/health, /datasets.json (the search: every own dataset, page by page, and a few
+searches whose answers the manifest decides), /datasets/{id}.json, and every download: status,
 Content-Type, Content-Length, ETag (and If-None-Match → 304), a Range request (206 with
 the right bytes), the SHA-256 of the body against the manifest; then GDAL's ogrinfo
 reads FlatGeobuf and GeoPackage files over HTTP (/vsicurl/, which uses Range requests)
@@ -25,6 +26,49 @@ def check(cond, msg):
         print("FAIL", msg)
 
 
+def own_ids(base):
+    """Every dataset /datasets.json lists with origin=local, following its pages."""
+    ids, page, seen_pages = [], 1, 0
+    while True:
+        r = requests.get(f"{base}/datasets.json",
+                         params={"origin": "local", "per_page": 100, "page": page, "facets": "false"},
+                         timeout=10)
+        check(r.status_code == 200, f"/datasets.json page {page}: {r.status_code} {r.text[:200]}")
+        if r.status_code != 200:
+            return ids
+        body = r.json()
+        ids += [d["id"] for d in body["results"]]
+        seen_pages += 1
+        if page >= body["pages"] or seen_pages > 1000:
+            check(len(ids) == body["total"], f"/datasets.json total {body['total']}, pages gave {len(ids)}")
+            return ids
+        check(body["links"]["next"] is not None, f"/datasets.json page {page} has no next link")
+        page += 1
+
+
+def check_search(base, manifest):
+    """Searches whose answers follow from the manifest."""
+    ds = manifest["datasets"][0]
+    r = requests.get(f"{base}/datasets.json", params={"q": ds["meta"]["title"], "origin": "local"}, timeout=10)
+    check(r.status_code == 200, f"/datasets.json?q=...: {r.status_code}")
+    if r.status_code == 200:
+        ids = [d["id"] for d in r.json()["results"]]
+        check(ds["id"] in ids[:10], f"searching the title {ds['meta']['title']!r} does not find {ds['id']} in the first 10: {ids[:10]}")
+    theme = ds["meta"]["themes"][0]
+    r = requests.get(f"{base}/datasets.json", params={"theme": theme, "origin": "local", "per_page": 1}, timeout=10)
+    expected = sum(1 for d in manifest["datasets"] if theme in d["meta"]["themes"])
+    check(r.status_code == 200 and r.json()["total"] == expected,
+          f"/datasets.json?theme={theme}: {r.status_code}, total {r.json().get('total') if r.ok else None}, manifest {expected}")
+    bad = requests.get(f"{base}/datasets.json", params={"thema": theme}, timeout=10)
+    check(bad.status_code == 400 and "thema" in bad.text, f"unknown parameter answered {bad.status_code}")
+    bad = requests.get(f"{base}/datasets.json", params={"bbox": "10,44,11,43"}, timeout=10)
+    check(bad.status_code == 400, f"a bbox with min > max answered {bad.status_code}")
+    word = ds["meta"]["title"].split()[0][:4]
+    s = requests.get(f"{base}/suggest.json", params={"q": word}, timeout=10)
+    check(s.status_code == 200 and isinstance(s.json().get("words"), list),
+          f"/suggest.json?q={word}: {s.status_code} {s.text[:200]}")
+
+
 def main(base, manifest_path):
     manifest = json.load(open(manifest_path))
     h = requests.get(f"{base}/-/health", timeout=10)
@@ -34,8 +78,9 @@ def main(base, manifest_path):
     lst = requests.get(f"{base}/datasets.json", timeout=10)
     check(lst.status_code == 200, f"/datasets.json: {lst.status_code}")
     check(lst.headers.get("content-type", "").startswith("application/json"), "datasets.json content type")
-    ids = [d["id"] for d in lst.json()["datasets"]]
+    ids = own_ids(base)
     check(sorted(ids) == sorted(d["id"] for d in manifest["datasets"]), f"dataset ids differ: {ids}")
+    check_search(base, manifest)
 
     files = 0
     for ds in manifest["datasets"]:
