@@ -24,12 +24,13 @@
 //!
 //! `package_search`'s free-text `q` (words, no `field:` syntax) goes through the
 //! catalogue's search engine when the caller hands one in ([`call_with`] and a
-//! [`crate::catalog::FreeTextSearch`], normally [`crate::search::SearchEngine::matching`]), so that the
-//! same words find the same datasets here, in `/datasets.json` and in the DCAT catalogue;
-//! [`call`] (a site without a search index) evaluates it as CKAN's DisMax instead
-//! ([`super::query`]). `fq`, a `q` with field syntax, sorting, paging and facets are the
-//! same either way. An engine failure is a 409 "Search Error", as CKAN answers when Solr
-//! fails.
+//! [`FreeTextSearch`], normally [`crate::search::SearchEngine::matching`]), so that the
+//! same words find the same datasets here, in `/datasets.json` and in the DCAT
+//! catalogue; the engine's records that are not packages here (harvested records that
+//! are not republished) are ignored. [`call`] (a site without a search index) evaluates
+//! it as CKAN's DisMax instead ([`super::query`]). `fq`, a `q` with field syntax,
+//! sorting, paging and facets are the same either way. An engine failure is a 409
+//! "Search Error", as CKAN answers when Solr fails.
 //!
 //! Pitfall: CKAN answers an unknown action with a bare JSON string; here it gets the
 //! same envelope as every other error, so that clients can always read `success`.
