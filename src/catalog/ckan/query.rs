@@ -1918,6 +1918,78 @@ mod tests {
     }
 
     #[test]
+    fn query_kinds() {
+        for all in [
+            None,
+            Some(""),
+            Some("  "),
+            Some("*:*"),
+            Some("*"),
+            Some("\"\""),
+            Some("''"),
+        ] {
+            assert_eq!(QueryKind::of(all), QueryKind::All, "{all:?}");
+        }
+        assert_eq!(QueryKind::of(Some("title:scuole")), QueryKind::Fields);
+        assert_eq!(QueryKind::of(Some("a OR tags:b")), QueryKind::Fields);
+        assert_eq!(QueryKind::of(Some("scuole -statali")), QueryKind::FreeText);
+        assert_eq!(QueryKind::of(Some("\"tema 2\"")), QueryKind::FreeText);
+    }
+
+    #[test]
+    fn engine_scores_replace_dismax_for_free_text_only() {
+        let ix = index();
+        let run = |q: &str, fq: &[&str], sort: Option<&str>, scores: &EngineScores| {
+            let out = ix
+                .search_with(
+                    &SearchRequest {
+                        q: Some(q.to_string()),
+                        fq: fq.iter().map(|s| s.to_string()).collect(),
+                        sort: sort.map(str::to_string),
+                        rows: 100,
+                        facet_fields: vec!["organization".into()],
+                        facet_limit: 50,
+                        facet_mincount: 1,
+                        ..SearchRequest::default()
+                    },
+                    Some(scores),
+                )
+                .unwrap();
+            let ids: Vec<String> = out.page.iter().map(|&i| ix.docs()[i].id.clone()).collect();
+            (ids, out.count, out.facets)
+        };
+        // Documents 0, 1, 2 are ids "1", "2", "3"; the engine matched "3" best, then "1".
+        let mut scores = EngineScores::none(3);
+        scores.insert(2, 2.5);
+        scores.insert(0, 0.5);
+        scores.insert(0, 1.5);
+        scores.insert(7, 9.0);
+        assert_eq!(scores.len(), 2);
+        assert_eq!(scores.get(0), Some(1.5));
+        // The words do not matter: the engine decided (DisMax would match nothing).
+        let (ids, count, facets) = run("xyzzy", &[], None, &scores);
+        assert_eq!((ids, count), (vec!["3".to_string(), "1".to_string()], 2));
+        assert_eq!(
+            facets,
+            vec![(
+                "organization".to_string(),
+                vec![("c_b648".to_string(), 1), ("istat".to_string(), 1)]
+            )]
+        );
+        assert_eq!(run("xyzzy", &[], Some("score asc"), &scores).0, ["1", "3"]);
+        assert_eq!(run("xyzzy", &[], Some("id asc"), &scores).0, ["1", "3"]);
+        assert_eq!(
+            run("xyzzy", &["organization:c_b648"], None, &scores).0,
+            ["1"]
+        );
+        // Field syntax and match-all ignore the engine.
+        assert_eq!(run("title:mense", &[], None, &scores).0, ["2"]);
+        assert_eq!(run("*:*", &[], Some("id asc"), &scores).0, ["1", "2", "3"]);
+        // Nothing matched: nothing found.
+        assert_eq!(run("scuole", &[], None, &EngineScores::none(3)).1, 0);
+    }
+
+    #[test]
     fn minimum_match_follows_ckan_mm() {
         assert_eq!(
             (1..=10).map(min_should_match).collect::<Vec<_>>(),
