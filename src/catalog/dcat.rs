@@ -19,6 +19,14 @@
 //! - for layers, `dcat:DataService`s for the OGC API – Features collection and the
 //!   vector tiles (TileJSON), reached from the distributions by `dcat:accessService`.
 //!
+//! The catalogue's `q` ([`CatalogQuery`]) selects the datasets the catalogue's search
+//! engine matches ([`paginate_searched`] with a [`super::FreeTextSearch`], normally
+//! [`crate::search::SearchEngine::matching`]: stemming, synonyms, typo tolerance), so the
+//! same words find the same datasets as `/datasets.json` and CKAN's `package_search`;
+//! pages stay in id order (harvesters page through them), the engine's scores are not
+//! used. Without an engine (a site without a search index) `q` is a case-insensitive
+//! substring of the title, the description or a keyword ([`CatalogQuery::matches`]).
+//!
 //! The catalogue page holds the catalogue node, its `dcat:dataset` links, the hydra
 //! paging node and, for each dataset of the page, exactly the triples of
 //! [`dataset_graph`]: a dataset's twin (`/datasets/{id}.ttl`) and its part of the
@@ -424,14 +432,29 @@ impl CatalogQuery {
         pairs
     }
 
-    /// Whether a dataset passes the filters (`modified_since` inclusive; `q` a
-    /// case-insensitive substring of the title, the description or a keyword).
+    /// Whether a dataset was modified at or after `modified_since` (always, without one).
+    fn modified_since_ok(&self, d: &Dataset) -> bool {
+        match self.modified_since {
+            None => true,
+            Some(since) => matches!(
+                DateTime::parse_from_rfc3339(&d.modified),
+                Ok(m) if m.with_timezone(&Utc) >= since
+            ),
+        }
+    }
+
+    /// [`CatalogQuery::modified_since_ok`] for a republished record.
+    fn record_modified_since_ok(&self, r: &RepublishedRecord) -> bool {
+        self.modified_since
+            .is_none_or(|since| r.modified_at >= since)
+    }
+
+    /// Whether a dataset passes the filters without a search engine (`modified_since`
+    /// inclusive; `q` a case-insensitive substring of the title, the description or a
+    /// keyword).
     pub fn matches(&self, d: &Dataset) -> bool {
-        if let Some(since) = self.modified_since {
-            match DateTime::parse_from_rfc3339(&d.modified) {
-                Ok(m) if m.with_timezone(&Utc) >= since => {}
-                _ => return false,
-            }
+        if !self.modified_since_ok(d) {
+            return false;
         }
         if let Some(q) = &self.q {
             let m = &d.meta;
@@ -451,9 +474,7 @@ impl CatalogQuery {
 impl CatalogQuery {
     /// [`CatalogQuery::matches`] for a republished harvested record.
     pub fn matches_record(&self, r: &RepublishedRecord) -> bool {
-        if let Some(since) = self.modified_since
-            && r.modified_at < since
-        {
+        if !self.record_modified_since_ok(r) {
             return false;
         }
         if let Some(q) = &self.q {
@@ -499,14 +520,54 @@ pub fn paginate_with<'a>(
     republished: &'a Republished,
     query: &CatalogQuery,
 ) -> Option<Page<'a>> {
-    let mut matching: Vec<&Dataset> = datasets.iter().filter(|d| query.matches(d)).collect();
+    paginate_filtered(
+        datasets,
+        republished,
+        query,
+        |d| query.matches(d),
+        |r| query.matches_record(r),
+    )
+}
+
+/// [`paginate_with`], `q` selecting the datasets and records `search` matches (by their
+/// search-index keys: the dataset id, [`super::search_key`] of a record); the records it
+/// matches that the catalogue does not publish are ignored. Without `search`, or without
+/// `q`, this is [`paginate_with`]. `Ok(None)` when the page is past the last one.
+pub fn paginate_searched<'a>(
+    datasets: &'a [Dataset],
+    republished: &'a Republished,
+    query: &CatalogQuery,
+    search: Option<super::FreeTextSearch<'_>>,
+) -> Result<Option<Page<'a>>, crate::search::SearchError> {
+    let (Some(search), Some(q)) = (search, &query.q) else {
+        return Ok(paginate_with(datasets, republished, query));
+    };
+    let matches = search(q)?;
+    let keys: std::collections::HashSet<&str> = matches.iter().map(|(k, _)| k.as_str()).collect();
+    Ok(paginate_filtered(
+        datasets,
+        republished,
+        query,
+        |d| keys.contains(d.id.as_str()) && query.modified_since_ok(d),
+        |r| {
+            keys.contains(super::search_key(&r.source, &r.key).as_str())
+                && query.record_modified_since_ok(r)
+        },
+    ))
+}
+
+fn paginate_filtered<'a>(
+    datasets: &'a [Dataset],
+    republished: &'a Republished,
+    query: &CatalogQuery,
+    own: impl Fn(&Dataset) -> bool,
+    record: impl Fn(&RepublishedRecord) -> bool,
+) -> Option<Page<'a>> {
+    let mut matching: Vec<&Dataset> = datasets.iter().filter(|d| own(d)).collect();
     // Already sorted when it comes from a generation; the sort is then linear.
     matching.sort_by(|a, b| a.id.cmp(&b.id));
-    let records: Vec<&RepublishedRecord> = republished
-        .records
-        .iter()
-        .filter(|r| query.matches_record(r))
-        .collect();
+    let records: Vec<&RepublishedRecord> =
+        republished.records.iter().filter(|r| record(r)).collect();
     let total = matching.len() + records.len();
     let last = total.div_ceil(PAGE_SIZE).max(1) as u64;
     if query.page > last {

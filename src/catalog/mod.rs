@@ -45,6 +45,22 @@ mod uris;
 
 pub use uris::{CatalogUris, RdfSyntax, percent_encode};
 
+/// A full-text search over the catalogue: the keys ([`crate::search::SearchDoc::key`])
+/// and scores of every record matching the free text given, in any order — what
+/// [`crate::search::SearchEngine::matching`] answers. CKAN's `package_search` and the
+/// DCAT catalogue's `q` take one, so that the same words find the same datasets there
+/// and in `/datasets.json`; without one (a site without a search index) they fall back
+/// to their own matching.
+pub type FreeTextSearch<'a> =
+    &'a dyn Fn(&str) -> Result<Vec<(String, f32)>, crate::search::SearchError>;
+
+/// The search-index key ([`crate::search::SearchDoc::key`]) of the harvested record `key`
+/// of the federation store of `source`: `<source>/<key>`. Our own datasets' key is their
+/// id.
+pub fn search_key(source: &str, key: &str) -> String {
+    format!("{source}/{key}")
+}
+
 /// Why a catalogue document could not be written. Each variant names the record and the
 /// value; none of them should happen for a manifest that `portale build` checked.
 #[derive(Debug, thiserror::Error)]

@@ -17,6 +17,12 @@
 //! holds data derived from the immutable generation and the federation store, so
 //! replicas stay stateless. `/dataset/{name}` of a republished record sends the browser
 //! (302) to the dataset at its origin.
+//!
+//! `package_search`'s free-text `q` is matched by the site's search engine
+//! ([`AppState::search`], the index served beside the generation), so that it finds what
+//! `/datasets.json` finds; a site without an index gets CKAN's DisMax evaluation
+//! ([`crate::catalog::ckan::query`]). The engine is asked on the request's thread: a
+//! `matching` call is a few milliseconds of CPU at most.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -33,6 +39,7 @@ use serde_json::{Map, Value};
 use super::error::ApiError;
 use super::federated::RepublishedCache;
 use super::{AppState, Current, Generation};
+use crate::catalog::FreeTextSearch;
 use crate::catalog::ckan::CkanCatalog;
 use crate::catalog::ckan::actions::{self, CkanError, Params};
 use crate::catalog::federated::Republished;
@@ -303,7 +310,10 @@ pub async fn action(
             return json_response(StatusCode::INTERNAL_SERVER_ERROR, body);
         }
     };
-    match actions::call(&cached.catalog, &name, &params) {
+    let engine = state.search();
+    let matching = engine.as_deref().map(|e| move |q: &str| e.matching(q));
+    let search = matching.as_ref().map(|m| m as FreeTextSearch<'_>);
+    match actions::call_with(&cached.catalog, &name, &params, search) {
         Ok(result) => json_response(StatusCode::OK, actions::envelope_ok(&help, &result)),
         Err(e) => fail(e),
     }

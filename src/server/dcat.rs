@@ -9,6 +9,10 @@
 //! Content types are exactly `text/turtle`, `application/rdf+xml` and
 //! `application/ld+json`; HEAD is answered by axum's `get` routing (same headers, no body).
 //!
+//! The catalogue's `q` is matched by the site's search engine ([`AppState::search`]),
+//! else (a site without an index) as a substring ([`dcat::paginate_searched`]); a `q` the
+//! engine refuses (too long) is a 400.
+//!
 //! The catalogue pages also hold the harvested records of the sources marked
 //! `republish = true` ([`crate::catalog::federated`], read through
 //! [`super::federated::RepublishedCache`]), after our own datasets; they have no twin here.
@@ -32,7 +36,8 @@ use super::federated::RepublishedCache;
 use super::state::{AppState, Generation};
 use crate::catalog::dcat::{self, CatalogQuery, Context};
 use crate::catalog::federated::Republished;
-use crate::catalog::{CatalogUris, RdfSyntax};
+use crate::catalog::{CatalogUris, FreeTextSearch, RdfSyntax};
+use crate::search::SearchError;
 
 /// The catalogue routes.
 pub fn routes() -> Router<AppState> {
@@ -150,17 +155,25 @@ async fn catalog(
     })?;
     let query = CatalogQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let engine = state.search();
     let bytes = tokio::task::spawn_blocking(move || {
         let g = &generation;
         let republished = cache
             .get(state.site_dir(), g.urls().base())
             .map_err(|e| ApiError::internal(format!("the harvested records: {e}")))?;
-        let page = dcat::paginate_with(g.datasets(), &republished, &query).ok_or_else(|| {
-            ApiError::not_found(format!(
-                "page {} is past the last page of the catalogue",
-                query.page
-            ))
-        })?;
+        let matching = engine.as_deref().map(|e| move |q: &str| e.matching(q));
+        let search = matching.as_ref().map(|m| m as FreeTextSearch<'_>);
+        let page = dcat::paginate_searched(g.datasets(), &republished, &query, search)
+            .map_err(|e| match e {
+                SearchError::BadRequest(message) => ApiError::new(StatusCode::BAD_REQUEST, message),
+                other => ApiError::internal(format!("the search index: {other}")),
+            })?
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "page {} is past the last page of the catalogue",
+                    query.page
+                ))
+            })?;
         let ctx = Context::new(&g.manifest().catalog, CatalogUris::new(g.urls()));
         let modified = catalogue_modified(g, &republished);
         let graph = dcat::catalog_page_graph(&ctx, &modified, &page, &query, syntax)

@@ -22,6 +22,16 @@
 //! Request" (an unknown action, request data that is not a JSON object) and 403
 //! "Authorization Error" for CKAN's write actions (this API is read-only).
 //!
+//! `package_search`'s free-text `q` (words, no `field:` syntax) goes through the
+//! catalogue's search engine when the caller hands one in ([`call_with`] and a
+//! [`FreeTextSearch`], normally [`crate::search::SearchEngine::matching`]), so that the
+//! same words find the same datasets here, in `/datasets.json` and in the DCAT
+//! catalogue; the engine's records that are not packages here (harvested records that
+//! are not republished) are ignored. [`call`] (a site without a search index) evaluates
+//! it as CKAN's DisMax instead ([`super::query`]). `fq`, a `q` with field syntax,
+//! sorting, paging and facets are the same either way. An engine failure is a 409
+//! "Search Error", as CKAN answers when Solr fails.
+//!
 //! Pitfall: CKAN answers an unknown action with a bare JSON string; here it gets the
 //! same envelope as every other error, so that clients can always read `success`.
 
@@ -29,7 +39,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::CkanCatalog;
-use super::query::{DEFAULT_SORT, QueryError, SearchRequest};
+use super::query::{DEFAULT_SORT, QueryError, QueryKind, SearchRequest};
+use crate::catalog::FreeTextSearch;
+use crate::search::SearchError;
 
 /// Action parameters: a JSON object (query-string values are strings).
 pub type Params = Map<String, Value>;
@@ -117,6 +129,19 @@ impl From<QueryError> for CkanError {
             QueryError::SortOrder { .. } => CkanError::SearchQuery(e.to_string()),
             QueryError::Syntax { .. } | QueryError::SortField { .. } => {
                 CkanError::Search(e.to_string())
+            }
+        }
+    }
+}
+
+impl From<SearchError> for CkanError {
+    fn from(e: SearchError) -> CkanError {
+        match e {
+            SearchError::BadRequest(message) => CkanError::Search(message),
+            other => {
+                // The details (the index's path) are for the log, not for the client.
+                tracing::error!("package_search: the search engine failed: {other}");
+                CkanError::Search("the search index cannot answer".to_string())
             }
         }
     }
@@ -365,12 +390,23 @@ fn page<T>(items: Vec<T>, offset: u64, limit: Option<u64>) -> Vec<T> {
 // ---------------------------------------------------------------------------------------
 // Actions
 
-/// Runs `action` and returns its `result` as JSON text.
+/// Runs `action` and returns its `result` as JSON text; `package_search` evaluates a
+/// free-text `q` as DisMax (for a site without a search index).
 pub fn call(catalog: &CkanCatalog, action: &str, params: &Params) -> Result<String, CkanError> {
+    call_with(catalog, action, params, None)
+}
+
+/// [`call`], `package_search` matching a free-text `q` with `search` when given.
+pub fn call_with(
+    catalog: &CkanCatalog,
+    action: &str,
+    params: &Params,
+    search: Option<FreeTextSearch<'_>>,
+) -> Result<String, CkanError> {
     match action {
         "package_list" => package_list(catalog, params),
         "package_show" => package_show(catalog, params),
-        "package_search" => package_search(catalog, params),
+        "package_search" => package_search(catalog, params, search),
         "current_package_list_with_resources" => current_package_list(catalog, params),
         "organization_list" => group_list(catalog, params, Kind::Organization),
         "organization_show" => group_show(catalog, params, Kind::Organization),
@@ -416,7 +452,11 @@ fn rows(params: &Params, key: &str) -> Result<u64, CkanError> {
     Ok(natural(params, key)?.unwrap_or(10).min(ROWS_MAX))
 }
 
-fn package_search(catalog: &CkanCatalog, params: &Params) -> Result<String, CkanError> {
+fn package_search(
+    catalog: &CkanCatalog,
+    params: &Params,
+    search: Option<FreeTextSearch<'_>>,
+) -> Result<String, CkanError> {
     let mut fq = strings(params, "fq")?;
     if let Some(list) = string_list(params, "fq_list")? {
         fq.extend(list);
@@ -450,7 +490,13 @@ fn package_search(catalog: &CkanCatalog, params: &Params) -> Result<String, Ckan
         facet_limit: integer(params, "facet.limit")?.unwrap_or(50),
         facet_mincount: natural(params, "facet.mincount")?.unwrap_or(1),
     };
-    let outcome = catalog.index.search(&req)?;
+    let engine = match (QueryKind::of(req.q.as_deref()), search, &req.q) {
+        (QueryKind::FreeText, Some(search), Some(q)) => {
+            Some(catalog.engine_scores(&search(q.trim())?))
+        }
+        _ => None,
+    };
+    let outcome = catalog.index.search_with(&req, engine.as_ref())?;
 
     let mut facets = Map::new();
     let mut search_facets = Map::new();

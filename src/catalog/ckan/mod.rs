@@ -5,7 +5,10 @@
 //! [`CkanCatalog::new`] turns a generation's [`Manifest`] into package dicts (built once,
 //! serialised once, kept as JSON text), organizations (publishers), groups (EU data
 //! themes), tags and licences, plus a [`query::SearchIndex`] for `package_search`.
-//! [`actions::call`] runs one action on it and returns the `result` as JSON text;
+//! [`actions::call`] runs one action on it and returns the `result` as JSON text
+//! ([`actions::call_with`] with the catalogue's search engine, which then matches
+//! `package_search`'s free-text `q`: [`CkanCatalog::package_of_search_key`] maps the
+//! engine's record keys back to packages);
 //! [`actions::envelope_ok`] / [`actions::envelope_error`] wrap it the way CKAN does. The
 //! HTTP side (routes, GET and POST parameter parsing) is `crate::server::ckan`.
 //!
@@ -63,7 +66,7 @@ use self::dict::{
     CkanLicense, GroupRef, LicenseDict, OrganizationDict, PackageContext, ThemeGroup,
     ckan_timestamp, parse_instant,
 };
-use self::query::{DocText, SearchDoc, SearchIndex};
+use self::query::{DocText, EngineScores, SearchDoc, SearchIndex};
 use self::uuid::ckan_id;
 use crate::catalog::federated::{Republished, RepublishedRecord};
 use crate::model::{Agent, Manifest};
@@ -98,6 +101,14 @@ impl<'a> Entry<'a> {
         match self {
             Entry::Own(d) => d.id.clone(),
             Entry::Republished(r) => dict::federated_name(r),
+        }
+    }
+
+    /// The record's key in the search index ([`crate::search::SearchDoc::key`]).
+    fn search_key(&self) -> String {
+        match self {
+            Entry::Own(d) => d.id.clone(),
+            Entry::Republished(r) => crate::catalog::search_key(&r.source, &r.key),
         }
     }
 
@@ -169,6 +180,8 @@ pub struct CkanCatalog {
     pub packages: Vec<Package>,
     by_name: HashMap<String, usize>,
     by_id: HashMap<String, usize>,
+    /// Search-index key ([`crate::search::SearchDoc::key`]) → index into `packages`.
+    by_search_key: HashMap<String, usize>,
     /// Same order as `packages`.
     pub index: SearchIndex,
     /// By name.
@@ -302,6 +315,7 @@ impl CkanCatalog {
             .collect();
 
         let mut packages = Vec::with_capacity(datasets.len());
+        let mut search_keys = Vec::with_capacity(datasets.len());
         let mut docs = Vec::with_capacity(datasets.len());
         let mut tags: BTreeMap<String, usize> = BTreeMap::new();
         let mut licenses: BTreeMap<String, LicenseDict> = BTreeMap::new();
@@ -374,6 +388,7 @@ impl CkanCatalog {
                     "{}".to_string()
                 }
             };
+            search_keys.push(d.search_key());
             packages.push(Package {
                 id: dict.id,
                 name: dict.name,
@@ -394,6 +409,11 @@ impl CkanCatalog {
             .enumerate()
             .map(|(i, p)| (p.id.clone(), i))
             .collect();
+        let by_search_key = search_keys
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| (k, i))
+            .collect();
         CkanCatalog {
             site: Site {
                 title: catalog.title.clone(),
@@ -409,6 +429,7 @@ impl CkanCatalog {
             packages,
             by_name,
             by_id,
+            by_search_key,
             index: SearchIndex::new(docs),
             organizations,
             groups,
@@ -424,6 +445,26 @@ impl CkanCatalog {
             .get(name_or_id)
             .or_else(|| self.by_id.get(name_or_id))
             .and_then(|&i| self.packages.get(i))
+    }
+
+    /// The index into [`CkanCatalog::packages`] of the package of a search-index record
+    /// ([`crate::search::SearchDoc::key`]: the dataset id of our own datasets,
+    /// `<source>/<federation key>` of a republished record); `None` for a record the
+    /// CKAN API does not publish.
+    pub fn package_of_search_key(&self, key: &str) -> Option<usize> {
+        self.by_search_key.get(key).copied()
+    }
+
+    /// The search engine's matches as [`EngineScores`] over the packages; the records
+    /// this catalogue does not publish are left out.
+    pub fn engine_scores(&self, matches: &[(String, f32)]) -> EngineScores {
+        let mut scores = EngineScores::none(self.packages.len());
+        for (key, score) in matches {
+            if let Some(i) = self.package_of_search_key(key) {
+                scores.insert(i, *score);
+            }
+        }
+        scores
     }
 
     /// An organization by name or id.

@@ -4,7 +4,14 @@
 //!
 //! What is understood, and how it maps to CKAN's Solr schema:
 //!
-//! * `q` without a `:` is a *DisMax* query, as CKAN runs it: the terms are matched against
+//! * `q` without a `:` is free text ([`QueryKind::FreeText`]). When the site has a search
+//!   index, the caller runs it through the catalogue's search engine
+//!   ([`crate::search::SearchEngine::matching`]: Italian and English stemming, synonyms,
+//!   typo tolerance, the same words finding the same datasets as `/datasets.json`) and
+//!   hands the matches and their scores in as [`EngineScores`] to
+//!   [`SearchIndex::search_with`]: they replace the DisMax evaluation below, and the
+//!   engine's score orders `sort=score desc`. Without an index (no [`EngineScores`]) `q`
+//!   is a *DisMax* query, as CKAN runs it: the terms are matched against
 //!   `name^4 title^4 tags^2 groups^2 text`, `+term` must match, `-term` must not,
 //!   `"quoted phrases"` are phrases, and CKAN's minimum-match rule `2<-1 5<80%` applies
 //!   (one or two optional terms: all must match; three to five: all but one; more: 80%).
@@ -40,6 +47,11 @@
 //!   matches nothing unless it is the whole query.
 //! * A value that analyses to several tokens (`title:dell'infanzia`) is a phrase.
 //! * Date math (`NOW-1DAY`, `/DAY`) is not supported and is a syntax error.
+//!
+//! * `q` through the engine is not Solr's DisMax: the engine decides which words must
+//!   match (and may relax a query no record fully matches), `+term` is an ordinary word,
+//!   and its scores are BM25 with its own field boosts, not CKAN's `qf`. Field syntax
+//!   (`title:x`) never goes to the engine: harvesters rely on its exact Solr semantics.
 //!
 //! Every search is one pass over the documents plus one sort of the matches:
 //! O(n log n) for n documents, whatever `start` is.
@@ -1429,11 +1441,11 @@ fn parse_sort(spec: &str) -> Result<Vec<(SortKey, bool)>, QueryError> {
     Ok(out)
 }
 
-fn compare(key: SortKey, a: (&SearchDoc, u64), b: (&SearchDoc, u64)) -> Ordering {
+fn compare(key: SortKey, a: (&SearchDoc, f64), b: (&SearchDoc, f64)) -> Ordering {
     let (da, sa) = a;
     let (db, sb) = b;
     match key {
-        SortKey::Score => sa.cmp(&sb),
+        SortKey::Score => sa.total_cmp(&sb),
         SortKey::Id => da.id.cmp(&db.id),
         SortKey::Name => da.name.cmp(&db.name),
         SortKey::TitleString => da.title.cmp(&db.title),
@@ -1469,6 +1481,69 @@ pub struct SearchOutcome {
     pub count: usize,
     pub page: Vec<usize>,
     pub facets: Vec<(String, Vec<(String, usize)>)>,
+}
+
+/// What a `q` is, which decides how it is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryKind {
+    /// Absent, empty, `*:*`, `*`, `""` or `''`: every package.
+    All,
+    /// With a `:`: standard (Lucene) syntax over the fields, evaluated here.
+    Fields,
+    /// Words, `"phrases"`, `+must` and `-not`: the search engine's business when there is
+    /// one, else DisMax.
+    FreeText,
+}
+
+impl QueryKind {
+    pub fn of(q: Option<&str>) -> QueryKind {
+        let q = q.map(str::trim).unwrap_or("");
+        if matches!(q, "" | "*:*" | "*" | "\"\"" | "''") {
+            QueryKind::All
+        } else if q.contains(':') {
+            QueryKind::Fields
+        } else {
+            QueryKind::FreeText
+        }
+    }
+}
+
+/// The packages a search engine matched for a free-text `q`, with their scores, by
+/// document index of the [`SearchIndex`] (the order of `CkanCatalog::packages`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineScores {
+    scores: Vec<Option<f32>>,
+}
+
+impl EngineScores {
+    /// No package matched, for an index of `len` documents.
+    pub fn none(len: usize) -> EngineScores {
+        EngineScores {
+            scores: vec![None; len],
+        }
+    }
+
+    /// Marks document `index` as matched with `score`; a document matched twice keeps its
+    /// best score. An index out of range is ignored.
+    pub fn insert(&mut self, index: usize, score: f32) {
+        if let Some(slot) = self.scores.get_mut(index) {
+            *slot = Some(slot.map_or(score, |s| s.max(score)));
+        }
+    }
+
+    /// The score of document `index`, `None` when it did not match.
+    pub fn get(&self, index: usize) -> Option<f32> {
+        self.scores.get(index).copied().flatten()
+    }
+
+    /// How many documents matched.
+    pub fn len(&self) -> usize {
+        self.scores.iter().filter(|s| s.is_some()).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Package documents ready to be searched.
@@ -1527,21 +1602,35 @@ impl SearchIndex {
         Ok(q)
     }
 
-    /// Runs a search: one pass over the documents, one sort of the matches.
+    /// Runs a search, a free-text `q` evaluated as DisMax: one pass over the documents,
+    /// one sort of the matches.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchOutcome, QueryError> {
+        self.search_with(req, None)
+    }
+
+    /// [`SearchIndex::search`], a free-text `q` ([`QueryKind::FreeText`]) matching the
+    /// documents of `engine` with their scores instead of being evaluated as DisMax.
+    /// `engine` is ignored for any other `q`.
+    pub fn search_with(
+        &self,
+        req: &SearchRequest,
+        engine: Option<&EngineScores>,
+    ) -> Result<SearchOutcome, QueryError> {
         let mut analyzer = Analyzer::default();
-        enum Main {
+        enum Main<'e> {
             All,
             Lucene(Query),
             DisMax(DisMax),
+            Engine(&'e EngineScores),
         }
         let q = req.q.as_deref().map(str::trim).unwrap_or("");
-        let main = if matches!(q, "" | "*:*" | "*" | "\"\"" | "''") {
-            Main::All
-        } else if q.contains(':') {
-            Main::Lucene(self.parse("q", q, &mut analyzer)?)
-        } else {
-            Main::DisMax(parse_dismax(q, &mut analyzer, &self.terms)?)
+        let main = match (QueryKind::of(Some(q)), engine) {
+            (QueryKind::All, _) => Main::All,
+            (QueryKind::Fields, _) => Main::Lucene(self.parse("q", q, &mut analyzer)?),
+            (QueryKind::FreeText, Some(scores)) => Main::Engine(scores),
+            (QueryKind::FreeText, None) => {
+                Main::DisMax(parse_dismax(q, &mut analyzer, &self.terms)?)
+            }
         };
         let mut filters = Vec::new();
         for fq in &req.fq {
@@ -1551,15 +1640,22 @@ impl SearchIndex {
         }
         let sort = parse_sort(req.sort.as_deref().unwrap_or(DEFAULT_SORT))?;
 
-        let mut hits: Vec<(usize, u64)> = Vec::new();
+        // Scores as f64: DisMax's integers and the engine's f32 both convert exactly.
+        let mut hits: Vec<(usize, f64)> = Vec::new();
         for (i, doc) in self.docs.iter().enumerate() {
+            if let Main::Engine(scores) = &main
+                && scores.get(i).is_none()
+            {
+                continue;
+            }
             if !filters.iter().all(|f| f.matches(doc)) {
                 continue;
             }
             let score = match &main {
-                Main::All => Some(1),
-                Main::Lucene(query) => query.matches(doc).then_some(1),
-                Main::DisMax(dm) => dm.score(doc),
+                Main::All => Some(1.0),
+                Main::Lucene(query) => query.matches(doc).then_some(1.0),
+                Main::DisMax(dm) => dm.score(doc).map(|s| s as f64),
+                Main::Engine(scores) => scores.get(i).map(f64::from),
             };
             if let Some(score) = score {
                 hits.push((i, score));
@@ -1819,6 +1915,78 @@ mod tests {
         assert!(g("*").matches(""));
         assert!(g("*b*").matches("abc"));
         assert!(!g("*b").matches("abc"));
+    }
+
+    #[test]
+    fn query_kinds() {
+        for all in [
+            None,
+            Some(""),
+            Some("  "),
+            Some("*:*"),
+            Some("*"),
+            Some("\"\""),
+            Some("''"),
+        ] {
+            assert_eq!(QueryKind::of(all), QueryKind::All, "{all:?}");
+        }
+        assert_eq!(QueryKind::of(Some("title:scuole")), QueryKind::Fields);
+        assert_eq!(QueryKind::of(Some("a OR tags:b")), QueryKind::Fields);
+        assert_eq!(QueryKind::of(Some("scuole -statali")), QueryKind::FreeText);
+        assert_eq!(QueryKind::of(Some("\"tema 2\"")), QueryKind::FreeText);
+    }
+
+    #[test]
+    fn engine_scores_replace_dismax_for_free_text_only() {
+        let ix = index();
+        let run = |q: &str, fq: &[&str], sort: Option<&str>, scores: &EngineScores| {
+            let out = ix
+                .search_with(
+                    &SearchRequest {
+                        q: Some(q.to_string()),
+                        fq: fq.iter().map(|s| s.to_string()).collect(),
+                        sort: sort.map(str::to_string),
+                        rows: 100,
+                        facet_fields: vec!["organization".into()],
+                        facet_limit: 50,
+                        facet_mincount: 1,
+                        ..SearchRequest::default()
+                    },
+                    Some(scores),
+                )
+                .unwrap();
+            let ids: Vec<String> = out.page.iter().map(|&i| ix.docs()[i].id.clone()).collect();
+            (ids, out.count, out.facets)
+        };
+        // Documents 0, 1, 2 are ids "1", "2", "3"; the engine matched "3" best, then "1".
+        let mut scores = EngineScores::none(3);
+        scores.insert(2, 2.5);
+        scores.insert(0, 0.5);
+        scores.insert(0, 1.5);
+        scores.insert(7, 9.0);
+        assert_eq!(scores.len(), 2);
+        assert_eq!(scores.get(0), Some(1.5));
+        // The words do not matter: the engine decided (DisMax would match nothing).
+        let (ids, count, facets) = run("xyzzy", &[], None, &scores);
+        assert_eq!((ids, count), (vec!["3".to_string(), "1".to_string()], 2));
+        assert_eq!(
+            facets,
+            vec![(
+                "organization".to_string(),
+                vec![("c_b648".to_string(), 1), ("istat".to_string(), 1)]
+            )]
+        );
+        assert_eq!(run("xyzzy", &[], Some("score asc"), &scores).0, ["1", "3"]);
+        assert_eq!(run("xyzzy", &[], Some("id asc"), &scores).0, ["1", "3"]);
+        assert_eq!(
+            run("xyzzy", &["organization:c_b648"], None, &scores).0,
+            ["1"]
+        );
+        // Field syntax and match-all ignore the engine.
+        assert_eq!(run("title:mense", &[], None, &scores).0, ["2"]);
+        assert_eq!(run("*:*", &[], Some("id asc"), &scores).0, ["1", "2", "3"]);
+        // Nothing matched: nothing found.
+        assert_eq!(run("scuole", &[], None, &EngineScores::none(3)).1, 0);
     }
 
     #[test]
