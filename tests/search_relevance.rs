@@ -15,6 +15,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use portale::config;
+use portale::search::publish::SearchLayout;
 use portale::search::{SearchEngine, SearchRequest};
 use portale::store::SiteLayout;
 use portale::store::build::{self, BuildOptions, Silent};
@@ -177,10 +178,13 @@ fn engine() -> &'static SearchEngine {
             keep_going: false,
         };
         build::build(&config, &layout, &opts, &Silent).unwrap();
-        let name = layout.current_generation().unwrap().unwrap();
-        let manifest = layout.read_manifest(&name).unwrap();
-        let docs: Vec<_> = manifest.datasets.iter().map(tmp_doc).collect();
-        SearchEngine::in_memory(&docs, &portale::search::Synonyms::built_in()).unwrap()
+        // The index the build published, opened as the server opens it.
+        let search = SearchLayout::new(&root.join("site"));
+        let name = search
+            .current()
+            .unwrap()
+            .expect("the build publishes a search index");
+        SearchEngine::open(&search.index_dir(&name)).unwrap()
     })
 }
 
@@ -227,28 +231,5 @@ fn unrelated_words_find_nothing() {
     for q in ["farmacie", "ospedali", "\"raccolta scuole\"", "zzzzzz"] {
         let r = ranking(q);
         assert!(r.is_empty(), "{q:?} found {r:?}");
-    }
-}
-
-fn tmp_doc(d: &portale::model::Dataset) -> portale::search::SearchDoc {
-    portale::search::SearchDoc {
-        key: d.id.clone(),
-        origin: portale::search::Origin::Local,
-        published: true,
-        title: d.meta.title.clone(),
-        description: d.meta.description.clone(),
-        keywords: d.meta.keywords.clone(),
-        themes: d.meta.themes.clone(),
-        publisher: Some(d.meta.publisher.name.clone()),
-        rights_holder: Some(d.meta.rights_holder.name.clone()),
-        formats: d.distributions.iter().map(|x| x.format.clone()).collect(),
-        license: Some(d.meta.license.clone()),
-        frequency: Some(d.meta.frequency.clone()),
-        fields: d.fields.iter().map(|f| f.name.clone()).collect(),
-        places: vec!["Capannori".into()],
-        temporal: None,
-        bbox: d.extent.bbox,
-        modified: None,
-        summary: serde_json::json!({"id": d.id}),
     }
 }
