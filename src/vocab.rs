@@ -74,13 +74,14 @@ pub const FREQUENCIES: &[&str] = &[
     "WEEKLY_3",
 ];
 
-/// Italian and English labels of the EU frequency codes (the Publications Office table's
-/// labels), for search and pages.
+/// Italian and English labels of the EU frequency codes: the `skos:prefLabel`s of the
+/// Publications Office table (checked against it by a test of `server::search`), for
+/// search and pages.
 pub const FREQUENCY_LABELS: &[(&str, &str, &str)] = &[
     ("ANNUAL", "annuale", "annual"),
     ("ANNUAL_2", "semestrale", "semiannual"),
     ("ANNUAL_3", "tre volte all'anno", "three times a year"),
-    ("BIDECENNIAL", "ventennale", "bidecennial"),
+    ("BIDECENNIAL", "bidecennale", "bidecennial"),
     ("BIENNIAL", "biennale", "biennial"),
     ("BIHOURLY", "ogni due ore", "bihourly"),
     ("BIMONTHLY", "bimestrale", "bimonthly"),
@@ -89,24 +90,24 @@ pub const FREQUENCY_LABELS: &[(&str, &str, &str)] = &[
     ("DAILY", "quotidiano", "daily"),
     ("DAILY_2", "due volte al giorno", "twice a day"),
     ("DECENNIAL", "decennale", "decennial"),
-    ("HOURLY", "orario", "hourly"),
+    ("HOURLY", "ogni ora", "hourly"),
     ("IRREG", "irregolare", "irregular"),
     ("MONTHLY", "mensile", "monthly"),
     ("MONTHLY_2", "bimensile", "semimonthly"),
     ("MONTHLY_3", "tre volte al mese", "three times a month"),
     ("NEVER", "mai", "never"),
-    ("OP_DATPRO", "dati provvisori", "provisional data"),
+    ("OP_DATPRO", "Dati provvisori", "Provisional data"),
     ("OTHER", "altro", "other"),
-    ("QUADRENNIAL", "quadriennale", "quadrennial"),
+    ("QUADRENNIAL", "ogni quattro anni", "quadrennial"),
     ("QUARTERLY", "trimestrale", "quarterly"),
-    ("QUINQUENNIAL", "quinquennale", "quinquennial"),
-    ("TRIDECENNIAL", "trentennale", "tridecennial"),
+    ("QUINQUENNIAL", "ogni cinque anni", "quinquennial"),
+    ("TRIDECENNIAL", "tridecennale", "tridecennial"),
     ("TRIENNIAL", "triennale", "triennial"),
     ("TRIHOURLY", "ogni tre ore", "trihourly"),
     ("UNKNOWN", "sconosciuto", "unknown"),
     (
         "UPDATE_CONT",
-        "aggiornamento continuo",
+        "in continuo aggiornamento",
         "continuously updated",
     ),
     ("WEEKLY", "settimanale", "weekly"),

@@ -80,42 +80,6 @@ const SEARCH_PARAMS: [&str; 16] = [
 /// The parameters of `/suggest.json`.
 const SUGGEST_PARAMS: [&str; 2] = ["q", "limit"];
 
-/// Italian labels of the EU frequencies: `skos:prefLabel@it` of the EU Publications
-/// Office frequency table v20190619-0 (`tests/fixtures/eu-op_frequencies-filtered.rdf`).
-pub const FREQUENCY_LABELS_IT: &[(&str, &str)] = &[
-    ("ANNUAL", "annuale"),
-    ("ANNUAL_2", "semestrale"),
-    ("ANNUAL_3", "tre volte all'anno"),
-    ("BIDECENNIAL", "bidecennale"),
-    ("BIENNIAL", "biennale"),
-    ("BIHOURLY", "ogni due ore"),
-    ("BIMONTHLY", "bimestrale"),
-    ("BIWEEKLY", "quindicinale"),
-    ("CONT", "continuo"),
-    ("DAILY", "quotidiano"),
-    ("DAILY_2", "due volte al giorno"),
-    ("DECENNIAL", "decennale"),
-    ("HOURLY", "ogni ora"),
-    ("IRREG", "irregolare"),
-    ("MONTHLY", "mensile"),
-    ("MONTHLY_2", "bimensile"),
-    ("MONTHLY_3", "tre volte al mese"),
-    ("NEVER", "mai"),
-    ("OP_DATPRO", "Dati provvisori"),
-    ("OTHER", "altro"),
-    ("QUADRENNIAL", "ogni quattro anni"),
-    ("QUINQUENNIAL", "ogni cinque anni"),
-    ("QUARTERLY", "trimestrale"),
-    ("TRIDECENNIAL", "tridecennale"),
-    ("TRIENNIAL", "triennale"),
-    ("TRIHOURLY", "ogni tre ore"),
-    ("UNKNOWN", "sconosciuto"),
-    ("UPDATE_CONT", "in continuo aggiornamento"),
-    ("WEEKLY", "settimanale"),
-    ("WEEKLY_2", "bisettimanale"),
-    ("WEEKLY_3", "tre volte a settimana"),
-];
-
 /// The Italian label of a facet value, for themes, frequencies and licences.
 pub fn facet_label(facet: Facet, value: &str) -> Option<&'static str> {
     match facet {
@@ -123,10 +87,7 @@ pub fn facet_label(facet: Facet, value: &str) -> Option<&'static str> {
             .iter()
             .find(|(code, _, _)| *code == value)
             .map(|(_, it, _)| *it),
-        Facet::Frequency => FREQUENCY_LABELS_IT
-            .iter()
-            .find(|(code, _)| *code == value)
-            .map(|(_, it)| *it),
+        Facet::Frequency => vocab::frequency_labels(value).map(|(it, _)| it),
         Facet::License => vocab::license(value).map(|l| l.label_it),
         _ => None,
     }
@@ -672,22 +633,26 @@ mod tests {
             else {
                 continue;
             };
-            if l.language() == Some("it")
+            if let Some(lang) = l.language().filter(|l| ["it", "en"].contains(l))
                 && let Some(code) = s
                     .as_str()
                     .strip_prefix("http://publications.europa.eu/resource/authority/frequency/")
             {
-                labels.insert(code.to_string(), l.value().to_string());
+                labels.insert((code.to_string(), lang.to_string()), l.value().to_string());
             }
         }
-        assert_eq!(labels.len(), vocab::FREQUENCIES.len());
+        assert_eq!(labels.len(), 2 * vocab::FREQUENCIES.len());
+        let label = |code: &str, lang: &str| labels.get(&(code.to_string(), lang.to_string()));
         for code in vocab::FREQUENCIES {
             assert_eq!(
                 facet_label(Facet::Frequency, code),
-                labels.get(*code).map(String::as_str),
+                label(code, "it").map(String::as_str),
                 "{code}"
             );
+            let (it, en) = vocab::frequency_labels(code).unwrap();
+            assert_eq!(Some(&it.to_string()), label(code, "it"), "{code}");
+            assert_eq!(Some(&en.to_string()), label(code, "en"), "{code}");
         }
-        assert_eq!(FREQUENCY_LABELS_IT.len(), labels.len());
+        assert_eq!(vocab::FREQUENCY_LABELS.len(), vocab::FREQUENCIES.len());
     }
 }
