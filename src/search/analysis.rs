@@ -405,12 +405,17 @@ pub fn register(manager: &TokenizerManager) {
 
 /// The terms `text` becomes in a field of language `lang`.
 pub fn analyze(text: &str, lang: Lang) -> Vec<String> {
-    tokens(&mut text_analyzer(lang), text)
+    let (it, en, _) = &*PROTOTYPES;
+    let mut a = match lang {
+        Lang::It => it.clone(),
+        Lang::En => en.clone(),
+    };
+    tokens(&mut a, text)
 }
 
 /// The terms `text` becomes in the completion field.
 pub fn fold(text: &str) -> Vec<String> {
-    tokens(&mut fold_analyzer(), text)
+    tokens(&mut PROTOTYPES.2.clone(), text)
 }
 
 /// Runs an analyzer (callers keep one per thread or per query).
@@ -430,12 +435,23 @@ pub struct Analyzers {
     pub fold: TextAnalyzer,
 }
 
+/// Built once: a stop-word filter builds its set of words, which costs more than
+/// analysing a query.
+static PROTOTYPES: LazyLock<(TextAnalyzer, TextAnalyzer, TextAnalyzer)> = LazyLock::new(|| {
+    (
+        text_analyzer(Lang::It),
+        text_analyzer(Lang::En),
+        fold_analyzer(),
+    )
+});
+
 impl Default for Analyzers {
     fn default() -> Analyzers {
+        let (it, en, fold) = &*PROTOTYPES;
         Analyzers {
-            it: text_analyzer(Lang::It),
-            en: text_analyzer(Lang::En),
-            fold: fold_analyzer(),
+            it: it.clone(),
+            en: en.clone(),
+            fold: fold.clone(),
         }
     }
 }

@@ -190,11 +190,11 @@ impl SearchEngine {
             )
         };
         let mut relaxed = false;
-        let mut text = query::build(&parsed, &self.fields, &self.searcher, Mode::All);
-        let mut fruit = collect(self.full_query(text.box_clone(), req).as_ref())?;
+        let text = query::build(&parsed, &self.fields, &self.searcher, Mode::All);
+        let mut fruit = collect(self.full_query(text, req).as_ref())?;
         if fruit.total == 0 && parsed.required.len() > 1 {
-            text = query::build(&parsed, &self.fields, &self.searcher, Mode::Any);
-            fruit = collect(self.full_query(text.box_clone(), req).as_ref())?;
+            let any = query::build(&parsed, &self.fields, &self.searcher, Mode::Any);
+            fruit = collect(self.full_query(any, req).as_ref())?;
             relaxed = fruit.total > 0;
         }
         let mut top = fruit.top;
@@ -202,10 +202,16 @@ impl SearchEngine {
         let page: Vec<(SortKey, DocAddress)> = top.into_iter().skip(req.offset).collect();
 
         let highlight = if req.highlight && parsed.has_words() {
+            let marked = query::build(
+                &parsed.for_highlight(),
+                &self.fields,
+                &self.searcher,
+                Mode::Any,
+            );
             Some(Highlighter::new(
                 &self.searcher,
                 &self.fields,
-                text.as_ref(),
+                marked.as_ref(),
             )?)
         } else {
             None
@@ -1169,6 +1175,39 @@ mod tests {
         );
         assert!(s.chars().count() < 200, "{s}");
         assert_eq!(r.hits[0].title_html, None);
+    }
+
+    #[test]
+    fn highlights_leave_out_phrase_synonyms() {
+        let docs = vec![doc(
+            "x",
+            "Scuole statali",
+            "Anno scolastico 2025: istituti comprensivi e scuole.",
+        )];
+        let e = SearchEngine::in_memory(&docs, &Synonyms::built_in()).unwrap();
+        let r = e
+            .search(&SearchRequest {
+                q: "scuola".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            r.hits[0].snippet_html.as_deref(),
+            Some("Anno scolastico 2025: istituti comprensivi e <mark>scuole</mark>.")
+        );
+        // A one-word synonym is marked.
+        let docs = vec![doc("y", "Sanzioni", "Le sanzioni.")];
+        let e = SearchEngine::in_memory(&docs, &Synonyms::built_in()).unwrap();
+        let r = e
+            .search(&SearchRequest {
+                q: "multe".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            r.hits[0].title_html.as_deref(),
+            Some("<mark>Sanzioni</mark>")
+        );
     }
 
     #[test]

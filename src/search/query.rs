@@ -117,9 +117,34 @@ impl Parsed {
         self.required.is_empty() && self.excluded.is_empty()
     }
 
-    /// Only exclusions (`-calendario`).
+    /// Has words to look for (not only exclusions, `-calendario`).
     pub fn has_words(&self) -> bool {
         !self.required.is_empty()
+    }
+
+    /// The words to highlight in a hit: those typed, and the one-word synonyms. A
+    /// several-word synonym is left out: its words match one by one in a text that does not
+    /// hold the phrase (`istituti scolastici` would mark every `scolastico`).
+    pub fn for_highlight(&self) -> Parsed {
+        let required = self
+            .required
+            .iter()
+            .map(|p| match p {
+                Part::Unit(u) => Part::Unit(u.clone()),
+                Part::Synonyms { words, others } => Part::Synonyms {
+                    words: words.clone(),
+                    others: others
+                        .iter()
+                        .filter(|o| o.it.len() <= 1 && o.en.len() <= 1)
+                        .cloned()
+                        .collect(),
+                },
+            })
+            .collect();
+        Parsed {
+            required,
+            excluded: Vec::new(),
+        }
     }
 }
 
