@@ -947,6 +947,27 @@ mod tests {
     }
 
     #[test]
+    fn typos_of_every_kind() {
+        let docs = vec![
+            doc("p", "Pagamento dei tributi", "Avvisi di pagamento."),
+            doc("i", "Precipitazioni giornaliere", "Idrografia e idrologia."),
+            doc("a", "Aziende agricole", "Popolazione residente."),
+        ];
+        let e = SearchEngine::in_memory(&docs, &Synonyms::default()).unwrap();
+        for (typo, key) in [
+            ("pxgamento", "p"),
+            ("pagameto", "p"),
+            ("paggamento", "p"),
+            ("apgamento", "p"),
+            ("precipitazinoi", "i"),
+            ("azieode", "a"),
+            ("popolanione", "a"),
+        ] {
+            assert_eq!(top(&e, typo), vec![key.to_string()], "{typo}");
+        }
+    }
+
+    #[test]
     fn synonyms_both_ways() {
         let e = engine();
         assert_eq!(top(&e, "multe"), vec!["sanzioni"]);
