@@ -529,6 +529,19 @@ def _content_words(text):
     return out
 
 
+def _title_phrase(topic):
+    """The title's first words as written, up to the second content word: "zone a
+    traffico", "raccolta differenziata"."""
+    words = topic[0].replace(":", " ").replace("(", " ").replace(")", " ").replace(",", " ").split()
+    content = 0
+    for i, w in enumerate(words):
+        if _content_words(w):
+            content += 1
+            if content == 2:
+                return " ".join(words[:i + 1]).lower()
+    return None
+
+
 def _typo(rng, word):
     i = 1 + rng.below(len(word) - 2)
     op = rng.below(3)
@@ -618,7 +631,7 @@ def query_mix():
             ("suggest", 70)]
     assert sum(c for _, c in plan) == 1000
     phrases = sorted({kw for t in V.TOPICS for kw in t[2] if " " in kw} |
-                     {" ".join(_content_words(t[0])[:2]) for t in V.TOPICS if len(_content_words(t[0])) >= 2})
+                     {p for p in map(_title_phrase, V.TOPICS) if p})
     long_words = sorted({w for t in V.TOPICS for w in _content_words(t[0]) + [x for kw in t[2] for x in _content_words(kw)]
                          if len(w) >= 5})
     queries = []
