@@ -3,7 +3,7 @@
 with a manifest.json and small real files (their sizes and SHA-256 in the manifest), and
 CURRENT naming it. `portale serve --site DIR` serves it like a built site.
 
-usage: gen_catalog.py --site DIR [--datasets 1000] [--base-url http://127.0.0.1:8080]
+usage: gen_catalog.py [--site DIR] [--datasets 1000] [--base-url http://127.0.0.1:8080]
                       [--profile dcat|search] [--harvested PERCENT] [--queries FILE]
 
 Two profiles:
@@ -171,7 +171,7 @@ def dataset(n, gen_dir, subthemes):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--site", required=True)
+    ap.add_argument("--site", help="the site folder to write (search profile: optional with --queries)")
     ap.add_argument("--datasets", type=int, default=1000)
     ap.add_argument("--base-url", default="http://127.0.0.1:8080")
     ap.add_argument("--profile", choices=["dcat", "search"], default="dcat")
@@ -180,16 +180,21 @@ def main():
     ap.add_argument("--queries", metavar="FILE",
                     help="search profile: also write the benchmark's query mix (JSON lines) to FILE")
     a = ap.parse_args()
-    site = Path(a.site)
+    if a.site is None and not (a.profile == "search" and a.queries):
+        ap.error("--site is needed (only --profile search --queries FILE writes the queries alone)")
+    site = Path(a.site) if a.site else None
     if a.profile == "search":
         if not 0 <= a.harvested <= 100:
             ap.error(f"--harvested must be a percentage from 0 to 100, found {a.harvested}")
         sys.path.insert(0, str(HERE))
         import search_catalog
-        own, harvested = search_catalog.write_site(site, a.datasets, a.harvested, a.base_url, PUBLISHER, CONTACT,
-                                                   TERRITORY)
         if a.queries:
             search_catalog.write_queries(a.queries)
+            print(f"1000 queries in {a.queries}")
+        if site is None:
+            return
+        own, harvested = search_catalog.write_site(site, a.datasets, a.harvested, a.base_url, PUBLISHER, CONTACT,
+                                                   TERRITORY)
         print(f"{own} own datasets in {site / 'generations' / f'gsearch{a.datasets}'}, "
               f"{harvested} harvested records in {site / 'federation'}")
         return
