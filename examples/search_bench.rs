@@ -26,7 +26,9 @@
 //!
 //! Printed: the build, latency percentiles (nearest rank over every measured call: p50,
 //! p90, p99, max, mean) overall and per kind of query, the five slowest queries, and one
-//! line `SEARCH_BENCH_JSON {...}` for scripts (also written to `--json FILE`).
+//! line `SEARCH_BENCH_JSON {...}` for scripts (also written to `--json FILE`); with
+//! `--totals FILE`, each search's number of matches, which `bench/search.sh` compares
+//! with the server's.
 //!
 //! Pitfalls: the numbers mean something only on an idle machine and a release build; the
 //! index is opened from disk after being written, so the OS page cache holds it (as it
@@ -78,6 +80,10 @@ struct Args {
     /// Also write the JSON summary to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Write each search's number of matches to this file (JSON lines `{"id", "total"}`),
+    /// for bench/search.sh to check the server's answers against.
+    #[arg(long)]
+    totals: Option<PathBuf>,
 }
 
 /// One line of the query mix (tools/gen_catalog/search_catalog.py `write_queries`).
@@ -280,6 +286,16 @@ fn main() -> Result<()> {
             "build_under_30s": build_s < 30.0,
         },
     });
+    if let Some(path) = &args.totals {
+        let mut text = String::new();
+        for s in samples.iter().take(queries.len()) {
+            if let Call::Search(_) = queries[s.query].call {
+                text.push_str(&json!({"id": queries[s.query].line.id, "total": s.found}).to_string());
+                text.push('\n');
+            }
+        }
+        fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
     let line = format!("SEARCH_BENCH_JSON {summary}");
     println!();
     println!("{line}");
