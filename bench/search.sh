@@ -113,7 +113,9 @@ rm -rf "$RUNS/index"
 # --- 2. `portale index` ------------------------------------------------------------------
 echo "bench: portale index --site $SITE" >&2
 rm -rf "$SITE/search"
-INDEX_CMD=(taskset -c 0 "$BIN" index --site "$SITE")
+# --root: a folder without catalog/synonyms.txt, so the built-in synonyms are used, as in-process.
+mkdir -p "$RUNS/root"
+INDEX_CMD=(taskset -c 0 "$BIN" index --root "$RUNS/root" --site "$SITE")
 printf '%s\0' "${INDEX_CMD[@]}" > "$RUNS/index.cmd"
 /usr/bin/time -v -o "$RUNS/index.time" "${INDEX_CMD[@]}" > "$RUNS/index.log" 2>&1 || {
     echo "bench: portale index failed; $RUNS/index.log ends with:" >&2
