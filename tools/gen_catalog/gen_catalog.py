@@ -193,8 +193,7 @@ def main():
             print(f"1000 queries in {a.queries}")
         if site is None:
             return
-        own, harvested = search_catalog.write_site(site, a.datasets, a.harvested, a.base_url, PUBLISHER, CONTACT,
-                                                   TERRITORY)
+        own, harvested = search_catalog.write_site(site, a.datasets, a.harvested, a.base_url, PUBLISHER, CONTACT)
         print(f"{own} own datasets in {site / 'generations' / f'gsearch{a.datasets}'}, "
               f"{harvested} harvested records in {site / 'federation'}")
         return

@@ -437,7 +437,7 @@ def write_json_atomic(path, value):
     os.replace(tmp, path)
 
 
-def write_site(site, total, harvested_percent, base_url, publisher, contact, territory):
+def write_site(site, total, harvested_percent, base_url, publisher, contact):
     """Writes generation `gsearch<total>` (own datasets) and the federation stores;
     returns (own, harvested) counts."""
     site = Path(site)
@@ -467,8 +467,11 @@ def write_site(site, total, harvested_percent, base_url, publisher, contact, ter
             "languages": ["it", "en"],
             "default_license": "A21_CCBY40",
             "contact_point": contact,
-            "istat_code": "046007",
-            "territory_bbox": territory,
+            # No territory: this catalogue aggregates ~220 publishers, so a dataset
+            # without a bbox of its own must not inherit one municipality's (Portale
+            # gives tables the catalogue's territory as their coverage).
+            "istat_code": None,
+            "territory_bbox": None,
         },
         "datasets": datasets,
     }
