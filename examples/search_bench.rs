@@ -226,8 +226,12 @@ fn main() -> Result<()> {
         "{:<18} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10}",
         "kind", "calls", "p50", "p90", "p99", "max", "mean", "mean found"
     );
-    let mut kinds: Vec<&str> = queries.iter().map(|q| q.line.kind.as_str()).collect();
-    kinds.dedup();
+    let mut kinds: Vec<&str> = Vec::new();
+    for q in &queries {
+        if !kinds.contains(&q.line.kind.as_str()) {
+            kinds.push(&q.line.kind);
+        }
+    }
     let mut per_kind = serde_json::Map::new();
     for kind in &kinds {
         let of_kind: Vec<&Sample> = samples
