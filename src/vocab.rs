@@ -74,6 +74,62 @@ pub const FREQUENCIES: &[&str] = &[
     "WEEKLY_3",
 ];
 
+/// Italian and English labels of the EU frequency codes (the Publications Office table's
+/// labels), for search and pages.
+pub const FREQUENCY_LABELS: &[(&str, &str, &str)] = &[
+    ("ANNUAL", "annuale", "annual"),
+    ("ANNUAL_2", "semestrale", "semiannual"),
+    ("ANNUAL_3", "tre volte all'anno", "three times a year"),
+    ("BIDECENNIAL", "ventennale", "bidecennial"),
+    ("BIENNIAL", "biennale", "biennial"),
+    ("BIHOURLY", "ogni due ore", "bihourly"),
+    ("BIMONTHLY", "bimestrale", "bimonthly"),
+    ("BIWEEKLY", "quindicinale", "biweekly"),
+    ("CONT", "continuo", "continuous"),
+    ("DAILY", "quotidiano", "daily"),
+    ("DAILY_2", "due volte al giorno", "twice a day"),
+    ("DECENNIAL", "decennale", "decennial"),
+    ("HOURLY", "orario", "hourly"),
+    ("IRREG", "irregolare", "irregular"),
+    ("MONTHLY", "mensile", "monthly"),
+    ("MONTHLY_2", "bimensile", "semimonthly"),
+    ("MONTHLY_3", "tre volte al mese", "three times a month"),
+    ("NEVER", "mai", "never"),
+    ("OP_DATPRO", "dati provvisori", "provisional data"),
+    ("OTHER", "altro", "other"),
+    ("QUADRENNIAL", "quadriennale", "quadrennial"),
+    ("QUARTERLY", "trimestrale", "quarterly"),
+    ("QUINQUENNIAL", "quinquennale", "quinquennial"),
+    ("TRIDECENNIAL", "trentennale", "tridecennial"),
+    ("TRIENNIAL", "triennale", "triennial"),
+    ("TRIHOURLY", "ogni tre ore", "trihourly"),
+    ("UNKNOWN", "sconosciuto", "unknown"),
+    (
+        "UPDATE_CONT",
+        "aggiornamento continuo",
+        "continuously updated",
+    ),
+    ("WEEKLY", "settimanale", "weekly"),
+    ("WEEKLY_2", "bisettimanale", "semiweekly"),
+    ("WEEKLY_3", "tre volte a settimana", "three times a week"),
+];
+
+/// The Italian and English labels of an EU frequency code.
+pub fn frequency_labels(code: &str) -> Option<(&'static str, &'static str)> {
+    FREQUENCY_LABELS
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, it, en)| (*it, *en))
+}
+
+/// The Italian and English labels of an EU data-theme code.
+pub fn theme_labels(code: &str) -> Option<(&'static str, &'static str)> {
+    THEMES
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, it, en)| (*it, *en))
+}
+
 /// Base URI of the AgID licence vocabulary.
 pub const LICENSE_BASE: &str = "https://w3id.org/italia/controlled-vocabulary/licences/";
 
@@ -464,5 +520,13 @@ mod tests {
         );
         assert_eq!(nearest("EDU", THEMES.iter().map(|t| t.0)), Some("EDUC"));
         assert_eq!(nearest("zzzzzz", ["title", "description"]), None);
+    }
+
+    #[test]
+    fn every_frequency_has_labels() {
+        for code in FREQUENCIES {
+            assert!(frequency_labels(code).is_some(), "{code}");
+        }
+        assert_eq!(FREQUENCY_LABELS.len(), FREQUENCIES.len());
     }
 }

@@ -1,48 +1,1217 @@
 //! [`SearchEngine`]: an opened index answering searches, suggestions and CKAN/DCAT `q`.
+//!
+//! A search is one pass of one collector ([`Collect`]) over the matching documents: it
+//! applies the filters tantivy's query does not (published, bbox, time, modified since:
+//! fast-field comparisons), counts the facets (term ordinals of the facet columns into
+//! arrays, turned into strings only for the values returned) and keeps the top
+//! `offset + limit` documents by the requested order in a heap. Facet filters are term
+//! queries in the tantivy query itself, so they narrow the documents before the collector
+//! sees them.
+//!
+//! Facet counts are those of the matching records with every filter applied (CKAN's
+//! behaviour), the [`FACET_VALUES`] most frequent values per facet.
+//!
+//! Ties in every order are broken by modification date, then by the document's place in
+//! the index (which is deterministic for a given set of records), so pages do not
+//! overlap.
 
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::path::Path;
 
-use super::{SearchDoc, SearchError, SearchRequest, SearchResults, Suggestions, Synonyms};
+use tantivy::collector::{Collector, Count, SegmentCollector};
+use tantivy::columnar::{ColumnValues, StrColumn};
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+use tantivy::schema::{Field, IndexRecordOption, Value};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, ReloadPolicy, Score, Searcher, SegmentOrdinal,
+    SegmentReader, TantivyDocument, Term,
+};
+
+use super::index::{self, days};
+use super::query::{self, Mode, Parsed, SynonymTable};
+use super::schema::{FLAG_BBOX, FLAG_PUBLISHED, FLAG_TEMPORAL, Fields};
+use super::{
+    Facet, FacetCount, Hit, MAX_LIMIT, MAX_QUERY_CHARS, SearchDoc, SearchError, SearchRequest,
+    SearchResults, Sort, Suggestions, Synonyms,
+};
+use crate::search::analysis;
+
+/// Values returned per facet, the most frequent first.
+pub const FACET_VALUES: usize = 50;
+/// Characters of a description snippet.
+const SNIPPET_CHARS: usize = 180;
 
 /// An opened search index. Cheap to share (`Arc`); every method takes `&self` and may be
 /// called from many threads at once.
-pub struct SearchEngine {}
+pub struct SearchEngine {
+    // Kept so the searcher's files stay open and mapped.
+    _reader: IndexReader,
+    searcher: Searcher,
+    fields: Fields,
+    synonyms: Synonyms,
+    table: SynonymTable,
+}
+
+impl std::fmt::Debug for SearchEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchEngine")
+            .field("docs", &self.num_docs())
+            .finish()
+    }
+}
 
 impl SearchEngine {
     /// Opens the index written by [`super::index::write_index`] in `dir`.
     pub fn open(dir: &Path) -> Result<SearchEngine, SearchError> {
-        let _ = dir;
-        todo!()
+        let tv = |source| SearchError::Index {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let index = Index::open_in_dir(dir).map_err(tv)?;
+        let (schema, fields) = Fields::schema();
+        if index.schema() != schema {
+            return Err(SearchError::Index {
+                path: dir.to_path_buf(),
+                source: tantivy::TantivyError::SchemaError(
+                    "the index was written by another version of Portale: rebuild it with \
+                     `portale index`"
+                        .into(),
+                ),
+            });
+        }
+        index::prepare(&index);
+        let synonyms = index::read_synonyms(dir)?;
+        SearchEngine::from_index(index, fields, synonyms).map_err(tv)
     }
 
     /// An index of `docs` held in memory (tests, and sites without an index on disk).
     pub fn in_memory(docs: &[SearchDoc], synonyms: &Synonyms) -> Result<SearchEngine, SearchError> {
-        let _ = (docs, synonyms);
-        todo!()
+        let (index, fields) = index::in_memory(docs)?;
+        Ok(SearchEngine::from_index(index, fields, synonyms.clone())?)
+    }
+
+    fn from_index(
+        index: Index,
+        fields: Fields,
+        synonyms: Synonyms,
+    ) -> Result<SearchEngine, tantivy::TantivyError> {
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let searcher = reader.searcher();
+        Ok(SearchEngine {
+            _reader: reader,
+            searcher,
+            table: SynonymTable::new(&synonyms),
+            synonyms,
+            fields,
+        })
     }
 
     /// How many records the index holds.
     pub fn num_docs(&self) -> u64 {
-        todo!()
+        self.searcher.num_docs()
+    }
+
+    /// The synonyms list the index was built with.
+    pub fn synonyms(&self) -> &Synonyms {
+        &self.synonyms
+    }
+
+    fn parse(&self, q: &str) -> Result<Parsed, SearchError> {
+        if q.chars().count() > MAX_QUERY_CHARS {
+            return Err(SearchError::BadRequest(format!(
+                "the query has {} characters; at most {MAX_QUERY_CHARS} are accepted",
+                q.chars().count()
+            )));
+        }
+        Ok(query::parse(q, &self.table))
+    }
+
+    /// The text query with the facet filters.
+    fn full_query(&self, text: Box<dyn Query>, req: &SearchRequest) -> Box<dyn Query> {
+        if req.filters.iter().all(|(_, v)| v.is_empty()) {
+            return text;
+        }
+        let mut clauses = vec![(Occur::Must, text)];
+        for (facet, values) in &req.filters {
+            if values.is_empty() {
+                continue;
+            }
+            let field = self.fields.facet(*facet);
+            let any: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .map(|v| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(field, v),
+                        IndexRecordOption::Basic,
+                    ));
+                    (Occur::Should, q)
+                })
+                .collect();
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        }
+        Box::new(BooleanQuery::new(clauses))
     }
 
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
-        let _ = req;
-        todo!()
+        if req.limit > MAX_LIMIT {
+            return Err(SearchError::BadRequest(format!(
+                "at most {MAX_LIMIT} results a page (asked for {})",
+                req.limit
+            )));
+        }
+        if let Some((Some(a), Some(b))) = req.temporal
+            && a > b
+        {
+            return Err(SearchError::BadRequest(format!(
+                "the period starts ({a}) after it ends ({b})"
+            )));
+        }
+        let parsed = self.parse(&req.q)?;
+        let scored = parsed.has_words() && req.sort == Sort::Relevance;
+        let filter = Filter::of(req);
+        let k = req.offset.saturating_add(req.limit);
+        let collect = |query: &dyn Query| {
+            self.searcher.search(
+                query,
+                &Collect {
+                    fields: &self.fields,
+                    sort: req.sort,
+                    scored,
+                    k,
+                    facets: req.facets,
+                    filter,
+                    single_segment: self.searcher.segment_readers().len() == 1,
+                },
+            )
+        };
+        let mut relaxed = false;
+        let mut text = query::build(&parsed, &self.fields, &self.searcher, Mode::All);
+        let mut fruit = collect(self.full_query(text.box_clone(), req).as_ref())?;
+        if fruit.total == 0 && parsed.required.len() > 1 {
+            text = query::build(&parsed, &self.fields, &self.searcher, Mode::Any);
+            fruit = collect(self.full_query(text.box_clone(), req).as_ref())?;
+            relaxed = fruit.total > 0;
+        }
+        let mut top = fruit.top;
+        top.sort_by_key(|t| std::cmp::Reverse(t.0));
+        let page: Vec<(SortKey, DocAddress)> = top.into_iter().skip(req.offset).collect();
+
+        let highlight = if req.highlight && parsed.has_words() {
+            Some(Highlighter::new(
+                &self.searcher,
+                &self.fields,
+                text.as_ref(),
+            )?)
+        } else {
+            None
+        };
+        let mut hits = Vec::with_capacity(page.len());
+        for (key, addr) in page {
+            let doc: TantivyDocument = self.searcher.doc(addr)?;
+            let summary = doc
+                .get_first(self.fields.summary)
+                .and_then(|v| v.as_bytes())
+                .and_then(|b| serde_json::from_slice(b).ok())
+                .unwrap_or(serde_json::Value::Null);
+            let (title_html, snippet_html) = match &highlight {
+                Some(h) => h.highlight(&doc),
+                None => (None, None),
+            };
+            hits.push(Hit {
+                key: self.key_of(addr)?,
+                score: if scored { key.score } else { 0.0 },
+                summary,
+                title_html,
+                snippet_html,
+            });
+        }
+        let facets = if req.facets {
+            Facet::ALL
+                .iter()
+                .map(|f| {
+                    let counts = fruit.facets.remove(f).unwrap_or_default();
+                    let mut v: Vec<FacetCount> = counts
+                        .into_iter()
+                        .map(|(value, count)| FacetCount { value, count })
+                        .collect();
+                    v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+                    v.truncate(FACET_VALUES);
+                    (*f, v)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(SearchResults {
+            total: fruit.total,
+            hits,
+            facets,
+            relaxed,
+        })
+    }
+
+    fn key_of(&self, addr: DocAddress) -> Result<String, SearchError> {
+        let seg = self.searcher.segment_reader(addr.segment_ord);
+        let col = seg.fast_fields().str("key")?;
+        let mut out = String::new();
+        if let Some(col) = col
+            && let Some(ord) = col.ords().first(addr.doc_id)
+        {
+            col.ord_to_str(ord, &mut out)
+                .map_err(|e| SearchError::Tantivy(e.into()))?;
+        }
+        Ok(out)
     }
 
     /// Completions of `prefix` (the words typed so far, the last one unfinished): at most
     /// `limit` words and `limit` records.
     pub fn suggest(&self, prefix: &str, limit: usize) -> Result<Suggestions, SearchError> {
-        let _ = (prefix, limit);
-        todo!()
+        let limit = limit.clamp(1, 50);
+        let (done, last) = match prefix.rfind(char::is_whitespace) {
+            _ if prefix.ends_with(char::is_whitespace) => (prefix, ""),
+            Some(i) => (&prefix[..i], &prefix[i..]),
+            None => ("", prefix),
+        };
+        let parsed = self.parse(done)?;
+        let before = query::build(&parsed, &self.fields, &self.searcher, Mode::All);
+        let folded = analysis::fold(last).join("");
+        let field = self.fields.complete;
+        // Candidate words: every indexed word starting with the folded prefix.
+        let mut candidates: BTreeMap<String, u64> = BTreeMap::new();
+        if !folded.is_empty() {
+            for seg in self.searcher.segment_readers() {
+                let inv = seg.inverted_index(field)?;
+                let mut stream = inv
+                    .terms()
+                    .range()
+                    .ge(folded.as_bytes())
+                    .into_stream()
+                    .map_err(|e| SearchError::Tantivy(e.into()))?;
+                while stream.advance() {
+                    let Ok(word) = std::str::from_utf8(stream.key()) else {
+                        continue;
+                    };
+                    if !word.starts_with(&folded) {
+                        break;
+                    }
+                    *candidates.entry(word.to_string()).or_default() +=
+                        u64::from(stream.value().doc_freq);
+                }
+            }
+        }
+        let mut ranked: Vec<(String, u64)> = candidates.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        ranked.truncate(limit * 4);
+        let term_query = |w: &str| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, w),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let mut words = Vec::new();
+        for (w, n) in ranked {
+            let count = if parsed.has_words() {
+                let q = BooleanQuery::new(vec![
+                    (Occur::Must, before.box_clone()),
+                    (Occur::Must, term_query(&w)),
+                ]);
+                self.searcher.search(&q, &Count)? as u64
+            } else {
+                n
+            };
+            if count > 0 {
+                words.push(FacetCount { value: w, count });
+            }
+        }
+        words.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+        words.truncate(limit);
+
+        let records_query: Box<dyn Query> = if words.is_empty() {
+            if folded.is_empty() && parsed.has_words() {
+                before
+            } else {
+                return Ok(Suggestions {
+                    words,
+                    records: Vec::new(),
+                });
+            }
+        } else {
+            let any = BooleanQuery::new(
+                words
+                    .iter()
+                    .map(|w| (Occur::Should, term_query(&w.value)))
+                    .collect(),
+            );
+            if parsed.has_words() {
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, before),
+                    (Occur::Must, Box::new(any)),
+                ]))
+            } else {
+                Box::new(any)
+            }
+        };
+        let fruit = self.searcher.search(
+            records_query.as_ref(),
+            &Collect {
+                fields: &self.fields,
+                sort: Sort::Relevance,
+                scored: true,
+                k: limit,
+                facets: false,
+                filter: Filter::default(),
+                single_segment: true,
+            },
+        )?;
+        let mut top = fruit.top;
+        top.sort_by_key(|t| std::cmp::Reverse(t.0));
+        let mut records = Vec::new();
+        for (_, addr) in top {
+            let doc: TantivyDocument = self.searcher.doc(addr)?;
+            let title = [self.fields.title.it, self.fields.title.en]
+                .iter()
+                .find_map(|f| doc.get_first(*f).and_then(|v| v.as_str()))
+                .unwrap_or_default()
+                .to_string();
+            records.push((self.key_of(addr)?, title));
+        }
+        Ok(Suggestions { words, records })
     }
 
     /// The keys of every record matching the query words `q` (as in [`SearchRequest::q`])
     /// with their scores, in no particular order: for CKAN's `package_search` and the DCAT
-    /// catalogue, which filter and order them themselves.
+    /// catalogue, which filter and order them themselves. Every word must match; a `q`
+    /// without words matches every record, with score 0.
     pub fn matching(&self, q: &str) -> Result<Vec<(String, f32)>, SearchError> {
-        let _ = q;
-        todo!()
+        let parsed = self.parse(q)?;
+        let query = query::build(&parsed, &self.fields, &self.searcher, Mode::All);
+        let found = self.searcher.search(query.as_ref(), &AllKeys)?;
+        Ok(found)
+    }
+}
+
+/// The filters applied by the collector.
+#[derive(Debug, Clone, Copy, Default)]
+struct Filter {
+    published: bool,
+    bbox: Option<[f64; 4]>,
+    /// Days since 0001-01-01, inclusive; open ends are `i64::MIN` / `i64::MAX`.
+    period: Option<(i64, i64)>,
+    modified_since: Option<i64>,
+}
+
+impl Filter {
+    fn of(req: &SearchRequest) -> Filter {
+        Filter {
+            published: req.only_published,
+            bbox: req.bbox,
+            period: req.temporal.map(|(a, b)| {
+                (
+                    a.map(days).unwrap_or(i64::MIN),
+                    b.map(days).unwrap_or(i64::MAX),
+                )
+            }),
+            modified_since: req.modified_since.map(|m| m.timestamp()),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.published
+            && self.bbox.is_none()
+            && self.period.is_none()
+            && self.modified_since.is_none()
+    }
+}
+
+/// The order of a hit: larger is better.
+#[derive(Debug, Clone, Copy)]
+struct SortKey {
+    primary: f64,
+    modified: i64,
+    score: f32,
+    /// Segment and document, smaller first among equals.
+    at: (SegmentOrdinal, DocId),
+}
+
+impl PartialEq for SortKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for SortKey {}
+impl PartialOrd for SortKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for SortKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.primary
+            .total_cmp(&other.primary)
+            .then(self.modified.cmp(&other.modified))
+            .then(other.at.cmp(&self.at))
+    }
+}
+
+struct Collect<'a> {
+    fields: &'a Fields,
+    sort: Sort,
+    scored: bool,
+    k: usize,
+    facets: bool,
+    filter: Filter,
+    single_segment: bool,
+}
+
+struct Fruit {
+    total: u64,
+    top: Vec<(SortKey, DocAddress)>,
+    facets: HashMap<Facet, Vec<(String, u64)>>,
+}
+
+struct SegmentCollect {
+    segment: SegmentOrdinal,
+    sort: Sort,
+    scored: bool,
+    k: usize,
+    filter: Filter,
+    single_segment: bool,
+    total: u64,
+    heap: BinaryHeap<std::cmp::Reverse<SortKey>>,
+    flags: std::sync::Arc<dyn ColumnValues<u64>>,
+    modified: std::sync::Arc<dyn ColumnValues<i64>>,
+    title_rank: Option<std::sync::Arc<dyn ColumnValues<u64>>>,
+    bbox: Option<[std::sync::Arc<dyn ColumnValues<f64>>; 4]>,
+    period: Option<[std::sync::Arc<dyn ColumnValues<i64>>; 2]>,
+    facet_columns: Vec<(Facet, StrColumn, Vec<u32>)>,
+}
+
+impl Collector for Collect<'_> {
+    type Fruit = Fruit;
+    type Child = SegmentCollect;
+
+    fn for_segment(
+        &self,
+        segment: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentCollect> {
+        let ff = reader.fast_fields();
+        let f64col = |name: &str| ff.column_first_or_default::<f64>(name);
+        let i64col = |name: &str| ff.column_first_or_default::<i64>(name);
+        let bbox = match self.filter.bbox {
+            Some(_) => Some([
+                f64col("min_x")?,
+                f64col("min_y")?,
+                f64col("max_x")?,
+                f64col("max_y")?,
+            ]),
+            None => None,
+        };
+        let period = match self.filter.period {
+            Some(_) => Some([i64col("t_start")?, i64col("t_end")?]),
+            None => None,
+        };
+        let mut facet_columns = Vec::new();
+        if self.facets {
+            for facet in Facet::ALL {
+                if let Some(col) = ff.str(facet.name())? {
+                    let n = col.num_terms();
+                    facet_columns.push((facet, col, vec![0u32; n]));
+                }
+            }
+        }
+        let _ = self.fields;
+        Ok(SegmentCollect {
+            segment,
+            sort: self.sort,
+            scored: self.scored,
+            k: self.k,
+            filter: self.filter,
+            single_segment: self.single_segment,
+            total: 0,
+            heap: BinaryHeap::with_capacity(self.k.min(10_000) + 1),
+            flags: ff.column_first_or_default::<u64>("flags")?,
+            modified: i64col("modified")?,
+            title_rank: match self.sort {
+                Sort::Title => Some(ff.column_first_or_default::<u64>("title_rank")?),
+                _ => None,
+            },
+            bbox,
+            period,
+            facet_columns,
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.scored
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Fruit>) -> tantivy::Result<Fruit> {
+        let mut total = 0;
+        let mut top = Vec::new();
+        let mut facets: HashMap<Facet, BTreeMap<String, u64>> = HashMap::new();
+        for f in fruits {
+            total += f.total;
+            top.extend(f.top);
+            for (facet, values) in f.facets {
+                let m = facets.entry(facet).or_default();
+                for (v, n) in values {
+                    *m.entry(v).or_default() += n;
+                }
+            }
+        }
+        top.sort_by_key(|t| std::cmp::Reverse(t.0));
+        top.truncate(self.k);
+        Ok(Fruit {
+            total,
+            top,
+            facets: facets
+                .into_iter()
+                .map(|(f, m)| (f, m.into_iter().collect()))
+                .collect(),
+        })
+    }
+}
+
+impl SegmentCollect {
+    fn keep(&self, doc: DocId) -> bool {
+        if self.filter.is_empty() {
+            return true;
+        }
+        let flags = self.flags.get_val(doc);
+        if self.filter.published && flags & FLAG_PUBLISHED == 0 {
+            return false;
+        }
+        if let (Some([qx0, qy0, qx1, qy1]), Some([x0, y0, x1, y1])) = (self.filter.bbox, &self.bbox)
+            && (flags & FLAG_BBOX == 0
+                || x0.get_val(doc) > qx1
+                || x1.get_val(doc) < qx0
+                || y0.get_val(doc) > qy1
+                || y1.get_val(doc) < qy0)
+        {
+            return false;
+        }
+        if let (Some((a, b)), Some([s, e])) = (self.filter.period, &self.period)
+            && (flags & FLAG_TEMPORAL == 0 || s.get_val(doc) > b || e.get_val(doc) < a)
+        {
+            return false;
+        }
+        if let Some(since) = self.filter.modified_since
+            && self.modified.get_val(doc) < since
+        {
+            return false;
+        }
+        true
+    }
+}
+
+impl SegmentCollector for SegmentCollect {
+    type Fruit = Fruit;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if !self.keep(doc) {
+            return;
+        }
+        self.total += 1;
+        for (_, col, counts) in &mut self.facet_columns {
+            for ord in col.ords().values_for_doc(doc) {
+                if let Some(c) = counts.get_mut(ord as usize) {
+                    *c += 1;
+                }
+            }
+        }
+        if self.k == 0 {
+            return;
+        }
+        let modified = self.modified.get_val(doc);
+        let primary = match (self.sort, self.scored) {
+            (Sort::Relevance, true) => f64::from(score),
+            (Sort::Title, _) => {
+                -(self
+                    .title_rank
+                    .as_ref()
+                    .map(|c| c.get_val(doc))
+                    .unwrap_or(0) as f64)
+            }
+            // Newest first: the modification date is the secondary key already.
+            _ => 0.0,
+        };
+        let key = SortKey {
+            primary,
+            modified,
+            score,
+            at: (self.segment, doc),
+        };
+        if self.heap.len() < self.k {
+            self.heap.push(std::cmp::Reverse(key));
+        } else if let Some(std::cmp::Reverse(worst)) = self.heap.peek()
+            && key > *worst
+        {
+            self.heap.pop();
+            self.heap.push(std::cmp::Reverse(key));
+        }
+    }
+
+    fn harvest(self) -> Fruit {
+        let segment = self.segment;
+        let top = self
+            .heap
+            .into_iter()
+            .map(|std::cmp::Reverse(k)| (k, DocAddress::new(segment, k.at.1)))
+            .collect();
+        let mut facets = HashMap::new();
+        for (facet, col, counts) in self.facet_columns {
+            let mut nonzero: Vec<(u64, u32)> = counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(o, c)| (o as u64, *c))
+                .collect();
+            if self.single_segment && nonzero.len() > FACET_VALUES {
+                // Ordinals follow the values' order, so (count desc, ordinal asc) is
+                // (count desc, value asc): the values returned, exactly.
+                nonzero.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                nonzero.truncate(FACET_VALUES);
+            }
+            let mut values = Vec::with_capacity(nonzero.len());
+            for (ord, count) in nonzero {
+                let mut s = String::new();
+                if col.ord_to_str(ord, &mut s).unwrap_or(false) {
+                    values.push((s, u64::from(count)));
+                }
+            }
+            facets.insert(facet, values);
+        }
+        Fruit {
+            total: self.total,
+            top,
+            facets,
+        }
+    }
+}
+
+/// Collects every match's key and score.
+struct AllKeys;
+
+struct SegmentKeys {
+    keys: Option<StrColumn>,
+    found: Vec<(String, f32)>,
+}
+
+impl Collector for AllKeys {
+    type Fruit = Vec<(String, f32)>;
+    type Child = SegmentKeys;
+
+    fn for_segment(
+        &self,
+        _: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<SegmentKeys> {
+        Ok(SegmentKeys {
+            keys: reader.fast_fields().str("key")?,
+            found: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        true
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Vec<(String, f32)>>) -> tantivy::Result<Self::Fruit> {
+        Ok(fruits.into_iter().flatten().collect())
+    }
+}
+
+impl SegmentCollector for SegmentKeys {
+    type Fruit = Vec<(String, f32)>;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if let Some(col) = &self.keys
+            && let Some(ord) = col.ords().first(doc)
+        {
+            let mut key = String::new();
+            if col.ord_to_str(ord, &mut key).unwrap_or(false) {
+                self.found.push((key, score));
+            }
+        }
+    }
+
+    fn harvest(self) -> Self::Fruit {
+        self.found
+    }
+}
+
+/// Highlights the query's words in titles and descriptions.
+struct Highlighter {
+    title: [(Field, SnippetGenerator); 2],
+    description: [(Field, SnippetGenerator); 2],
+}
+
+impl Highlighter {
+    fn new(
+        searcher: &Searcher,
+        fields: &Fields,
+        query: &dyn Query,
+    ) -> Result<Highlighter, SearchError> {
+        let make = |field: Field, chars: usize| -> Result<(Field, SnippetGenerator), SearchError> {
+            let mut g = SnippetGenerator::create(searcher, query, field)?;
+            g.set_max_num_chars(chars);
+            Ok((field, g))
+        };
+        Ok(Highlighter {
+            title: [make(fields.title.it, 1000)?, make(fields.title.en, 1000)?],
+            description: [
+                make(fields.description.it, SNIPPET_CHARS)?,
+                make(fields.description.en, SNIPPET_CHARS)?,
+            ],
+        })
+    }
+
+    fn highlight(&self, doc: &TantivyDocument) -> (Option<String>, Option<String>) {
+        let one = |gens: &[(Field, SnippetGenerator); 2]| {
+            for (field, g) in gens {
+                if let Some(text) = doc.get_first(*field).and_then(|v| v.as_str()) {
+                    return marked(text, &g.snippet(text));
+                }
+            }
+            None
+        };
+        (one(&self.title), one(&self.description))
+    }
+}
+
+/// The snippet's fragment as HTML: escaped, the matched words in `<mark>`, `…` where the
+/// text was cut. A fragment ends on its last word, so the rest of a text that ends
+/// shortly after (a full stop) is kept. `None` when no word matched.
+fn marked(text: &str, snippet: &tantivy::snippet::Snippet) -> Option<String> {
+    if snippet.highlighted().is_empty() {
+        return None;
+    }
+    let range = snippet.fragment_range();
+    let (start, mut end) = (range.start, range.end);
+    if text.len() - end <= 3 {
+        end = text.len();
+    }
+    let mut out = String::new();
+    if start > 0 {
+        out.push('…');
+    }
+    let mut at = start;
+    for h in snippet.highlighted() {
+        let (a, b) = (start + h.start, start + h.end);
+        if a < at || b > end || !text.is_char_boundary(a) || !text.is_char_boundary(b) {
+            continue;
+        }
+        out.push_str(&crate::ogc::html::escape(&text[at..a]));
+        out.push_str("<mark>");
+        out.push_str(&crate::ogc::html::escape(&text[a..b]));
+        out.push_str("</mark>");
+        at = b;
+    }
+    out.push_str(&crate::ogc::html::escape(text.get(at..end).unwrap_or("")));
+    if end < text.len() {
+        out.push('…');
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    use serde_json::json;
+
+    use super::*;
+    use crate::search::Origin;
+
+    fn doc(key: &str, title: &str, description: &str) -> SearchDoc {
+        SearchDoc {
+            key: key.into(),
+            origin: Origin::Local,
+            published: true,
+            title: title.into(),
+            description: description.into(),
+            keywords: Vec::new(),
+            themes: Vec::new(),
+            publisher: Some("Comune di Capannori".into()),
+            rights_holder: None,
+            formats: vec!["CSV".into()],
+            license: Some("A21_CCBY40".into()),
+            frequency: Some("ANNUAL".into()),
+            fields: Vec::new(),
+            places: vec!["Capannori".into()],
+            temporal: None,
+            bbox: None,
+            modified: None,
+            summary: json!({ "id": key, "title": title }),
+        }
+    }
+
+    fn engine() -> SearchEngine {
+        let mut docs = vec![
+            doc(
+                "scuole",
+                "Scuole statali",
+                "Elenco delle scuole dell'infanzia, primarie e secondarie.",
+            ),
+            doc(
+                "farmacie",
+                "Farmacie comunali",
+                "Le farmacie del territorio con orari.",
+            ),
+            doc(
+                "sanzioni",
+                "Sanzioni al Codice della strada",
+                "Verbali per mese e via.",
+            ),
+            doc(
+                "percorsi",
+                "Percorsi dello scuolabus",
+                "Il trasporto scolastico comunale.",
+            ),
+            doc(
+                "raccolta",
+                "Calendario della raccolta porta a porta",
+                "Giorni della raccolta differenziata per zona.",
+            ),
+            doc("citta", "Mappa della città", "Confini e vie."),
+            doc(
+                "en",
+                "Schools of the municipality",
+                "List of the schools and their addresses in the city.",
+            ),
+        ];
+        docs[0].themes = vec!["EDUC".into()];
+        docs[0].keywords = vec!["istruzione".into(), "scuole".into()];
+        docs[0].bbox = Some([10.5, 43.8, 10.7, 43.9]);
+        docs[0].modified = Some(Utc.with_ymd_and_hms(2025, 9, 1, 0, 0, 0).unwrap());
+        docs[1].themes = vec!["HEAL".into()];
+        docs[1].formats = vec!["CSV".into(), "GEOJSON".into()];
+        docs[1].bbox = Some([11.0, 44.0, 11.2, 44.2]);
+        docs[1].modified = Some(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
+        docs[2].temporal = Some((
+            NaiveDate::from_ymd_opt(2023, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2023, 12, 31),
+        ));
+        docs[2].modified = Some(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+        docs[3].themes = vec!["TRAN".into(), "EDUC".into()];
+        docs[6].origin = Origin::Harvested {
+            source: "altro".into(),
+        };
+        docs[6].key = "altro/0001".into();
+        docs[6].published = false;
+        SearchEngine::in_memory(&docs, &Synonyms::built_in()).unwrap()
+    }
+
+    fn top(e: &SearchEngine, q: &str) -> Vec<String> {
+        let r = e
+            .search(&SearchRequest {
+                q: q.into(),
+                ..Default::default()
+            })
+            .unwrap();
+        r.hits.into_iter().map(|h| h.key).collect()
+    }
+
+    #[test]
+    fn stemming_accents_elisions() {
+        let e = engine();
+        assert_eq!(top(&e, "scuola")[0], "scuole");
+        assert_eq!(top(&e, "farmacia"), vec!["farmacie"]);
+        assert_eq!(top(&e, "citta"), vec!["citta"]);
+        assert_eq!(top(&e, "CITTÀ"), vec!["citta"]);
+        assert_eq!(top(&e, "l'infanzia")[0], "scuole");
+    }
+
+    #[test]
+    fn typos_within_one_edit_for_long_words() {
+        let e = engine();
+        assert_eq!(top(&e, "farmacei")[0], "farmacie");
+        assert_eq!(top(&e, "scoule")[0], "scuole");
+        // Short words get no tolerance.
+        assert!(top(&e, "vai").is_empty());
+    }
+
+    #[test]
+    fn synonyms_both_ways() {
+        let e = engine();
+        assert_eq!(top(&e, "multe"), vec!["sanzioni"]);
+        assert_eq!(top(&e, "trasporto scolastico")[0], "percorsi");
+        assert!(top(&e, "scuolabus").contains(&"percorsi".to_string()));
+        assert!(top(&e, "rifiuti").contains(&"raccolta".to_string()));
+    }
+
+    #[test]
+    fn english_text_and_labels() {
+        let e = engine();
+        let hits = top(&e, "school");
+        assert!(hits.contains(&"altro/0001".to_string()), "{hits:?}");
+        // The English label of the EDUC theme.
+        assert!(top(&e, "education").contains(&"scuole".to_string()));
+    }
+
+    #[test]
+    fn phrases_and_exclusions() {
+        let e = engine();
+        assert_eq!(top(&e, "\"raccolta differenziata\""), vec!["raccolta"]);
+        assert!(top(&e, "\"differenziata raccolta\"").is_empty());
+        let all = top(&e, "comunali");
+        assert!(all.contains(&"farmacie".to_string()));
+        assert!(!top(&e, "comunali -farmacie").contains(&"farmacie".to_string()));
+    }
+
+    #[test]
+    fn title_outweighs_description() {
+        let e = engine();
+        // "raccolta" is in one title and in its description; "percorsi" only in a title.
+        let r = top(&e, "scuole");
+        assert_eq!(r[0], "scuole");
+    }
+
+    #[test]
+    fn facets_and_filters() {
+        let e = engine();
+        let r = e.search(&SearchRequest::default()).unwrap();
+        assert_eq!(r.total, 7);
+        let themes = &r.facets.iter().find(|f| f.0 == Facet::Theme).unwrap().1;
+        assert_eq!(
+            themes[0],
+            FacetCount {
+                value: "EDUC".into(),
+                count: 2
+            }
+        );
+        let r = e
+            .search(&SearchRequest {
+                filters: vec![
+                    (Facet::Theme, vec!["EDUC".into()]),
+                    (Facet::Format, vec!["CSV".into()]),
+                ],
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(r.total, 2);
+        let r = e
+            .search(&SearchRequest {
+                filters: vec![(Facet::Theme, vec!["EDUC".into(), "HEAL".into()])],
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(r.total, 3);
+        let origin = &r.facets.iter().find(|f| f.0 == Facet::Origin).unwrap().1;
+        assert_eq!(
+            origin,
+            &vec![FacetCount {
+                value: "local".into(),
+                count: 3
+            }]
+        );
+    }
+
+    #[test]
+    fn bbox_time_modified_published() {
+        let e = engine();
+        let keys = |req: SearchRequest| -> Vec<String> {
+            e.search(&req)
+                .unwrap()
+                .hits
+                .into_iter()
+                .map(|h| h.key)
+                .collect()
+        };
+        assert_eq!(
+            keys(SearchRequest {
+                bbox: Some([10.6, 43.85, 10.65, 43.86]),
+                ..Default::default()
+            }),
+            vec!["scuole"]
+        );
+        // Touching edges intersect.
+        assert_eq!(
+            keys(SearchRequest {
+                bbox: Some([10.7, 43.9, 11.0, 44.0]),
+                ..Default::default()
+            })
+            .len(),
+            2
+        );
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd);
+        assert_eq!(
+            keys(SearchRequest {
+                temporal: Some((d(2023, 6, 1), None)),
+                ..Default::default()
+            }),
+            vec!["sanzioni"]
+        );
+        assert!(
+            keys(SearchRequest {
+                temporal: Some((d(2024, 1, 1), None)),
+                ..Default::default()
+            })
+            .is_empty()
+        );
+        assert_eq!(
+            keys(SearchRequest {
+                modified_since: Some(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()),
+                ..Default::default()
+            }),
+            vec!["sanzioni", "scuole"]
+        );
+        assert_eq!(
+            keys(SearchRequest {
+                only_published: true,
+                ..Default::default()
+            })
+            .len(),
+            6
+        );
+        assert!(
+            e.search(&SearchRequest {
+                temporal: Some((d(2024, 1, 1), d(2023, 1, 1))),
+                ..Default::default()
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn sorting_and_paging() {
+        let e = engine();
+        let titles = |sort, offset, limit| -> Vec<String> {
+            e.search(&SearchRequest {
+                sort,
+                offset,
+                limit,
+                ..Default::default()
+            })
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.summary["title"].as_str().unwrap().to_string())
+            .collect()
+        };
+        let all = titles(Sort::Title, 0, 10);
+        let mut sorted = all.clone();
+        sorted.sort_by_key(|t| t.to_lowercase());
+        assert_eq!(all, sorted);
+        let paged: Vec<String> = (0..4).flat_map(|p| titles(Sort::Title, p * 2, 2)).collect();
+        assert_eq!(paged, all);
+        let by_date = titles(Sort::Modified, 0, 3);
+        assert_eq!(by_date[0], "Sanzioni al Codice della strada");
+        assert_eq!(by_date[1], "Scuole statali");
+        assert_eq!(by_date[2], "Farmacie comunali");
+    }
+
+    #[test]
+    fn relaxed_when_no_record_has_every_word() {
+        let e = engine();
+        let r = e
+            .search(&SearchRequest {
+                q: "farmacie palermo".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(r.relaxed);
+        assert_eq!(r.hits[0].key, "farmacie");
+        let r = e
+            .search(&SearchRequest {
+                q: "farmacie".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(!r.relaxed);
+    }
+
+    #[test]
+    fn highlights_are_escaped() {
+        let docs = vec![doc("x", "Scuole <b>&</b> asili", "Le scuole del comune.")];
+        let e = SearchEngine::in_memory(&docs, &Synonyms::default()).unwrap();
+        let r = e
+            .search(&SearchRequest {
+                q: "scuola".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        let h = &r.hits[0];
+        assert_eq!(
+            h.title_html.as_deref(),
+            Some("<mark>Scuole</mark> &lt;b&gt;&amp;&lt;/b&gt; asili")
+        );
+        assert_eq!(
+            h.snippet_html.as_deref(),
+            Some("Le <mark>scuole</mark> del comune.")
+        );
+        let long = format!(
+            "{} Le scuole. {}",
+            "Parole senza senso. ".repeat(20),
+            "Altro. ".repeat(40)
+        );
+        let docs = vec![doc("y", "Elenco", &long)];
+        let e = SearchEngine::in_memory(&docs, &Synonyms::default()).unwrap();
+        let r = e
+            .search(&SearchRequest {
+                q: "scuole".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        let s = r.hits[0].snippet_html.as_deref().unwrap();
+        assert!(
+            s.starts_with('…') && s.ends_with('…') && s.contains("<mark>scuole</mark>"),
+            "{s}"
+        );
+        assert!(s.chars().count() < 200, "{s}");
+        assert_eq!(r.hits[0].title_html, None);
+    }
+
+    #[test]
+    fn suggestions_complete_the_last_word() {
+        let e = engine();
+        let s = e.suggest("scuo", 5).unwrap();
+        let words: Vec<&str> = s.words.iter().map(|w| w.value.as_str()).collect();
+        assert!(
+            words.contains(&"scuole") && words.contains(&"scuolabus"),
+            "{words:?}"
+        );
+        assert!(s.records.iter().any(|r| r.0 == "scuole"));
+        // The words typed before must match too.
+        let s = e.suggest("percorsi scuo", 5).unwrap();
+        assert_eq!(
+            s.words.iter().map(|w| w.value.as_str()).collect::<Vec<_>>(),
+            vec!["scuolabus"]
+        );
+        assert_eq!(s.records[0].0, "percorsi");
+        let s = e.suggest("citt", 5).unwrap();
+        assert_eq!(s.words[0].value, "citta");
+        assert!(e.suggest("", 5).unwrap().words.is_empty());
+    }
+
+    #[test]
+    fn matching_returns_every_key() {
+        let e = engine();
+        let mut m = e.matching("scuola").unwrap();
+        m.sort_by(|a, b| b.1.total_cmp(&a.1));
+        assert_eq!(m[0].0, "scuole");
+        assert_eq!(e.matching("").unwrap().len(), 7);
+        assert!(e.matching(&"x".repeat(600)).is_err());
+    }
+
+    #[test]
+    fn written_index_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = vec![doc("a", "Scuole", ""), doc("b", "Farmacie", "")];
+        let stats =
+            index::write_index(&docs, &Synonyms::built_in(), &dir.path().join("i")).unwrap();
+        assert_eq!(stats.docs, 2);
+        assert!(stats.bytes > 0);
+        let e = SearchEngine::open(&dir.path().join("i")).unwrap();
+        assert_eq!(e.num_docs(), 2);
+        assert_eq!(e.synonyms(), &Synonyms::built_in());
+        assert_eq!(top(&e, "farmacia"), vec!["b"]);
+        let dup = vec![doc("a", "x", ""), doc("a", "y", "")];
+        assert!(index::write_index(&dup, &Synonyms::default(), &dir.path().join("j")).is_err());
     }
 }

@@ -42,7 +42,9 @@ impl Synonyms {
                 return Err(SearchError::Synonyms {
                     path: path.to_path_buf(),
                     line: i + 1,
-                    problem: format!("an empty member in {line:?}: expected words separated by commas"),
+                    problem: format!(
+                        "an empty member in {line:?}: expected words separated by commas"
+                    ),
                 });
             }
             if members.len() < 2 {
@@ -97,7 +99,8 @@ mod tests {
 
     #[test]
     fn errors_name_the_line() {
-        let e = Synonyms::parse("# c\nmulte, sanzioni\nscuolabus\n", Path::new("s.txt")).unwrap_err();
+        let e =
+            Synonyms::parse("# c\nmulte, sanzioni\nscuolabus\n", Path::new("s.txt")).unwrap_err();
         assert!(e.to_string().starts_with("s.txt:3:"), "{e}");
         let e = Synonyms::parse("a,,b", Path::new("s.txt")).unwrap_err();
         assert!(e.to_string().contains("empty member"), "{e}");
