@@ -98,6 +98,16 @@ enum Command {
         #[arg(long = "source", value_name = "NAME")]
         sources: Vec<String>,
     },
+    /// Rebuild the search index of the served generation and the harvested records
+    /// (`build` and `harvest` keep it up to date by themselves).
+    Index {
+        /// Folder holding catalog/ (for catalog/synonyms.txt).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Site folder (default: ROOT/site).
+        #[arg(long)]
+        site: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -155,6 +165,47 @@ fn run(cli: Cli) -> Result<()> {
             let site = site.unwrap_or_else(|| root.join("site"));
             cmd_harvest(&root, &site, &sources)
         }
+        Command::Index { root, site } => {
+            let site = site.unwrap_or_else(|| root.join("site"));
+            cmd_index(&root, &site)
+        }
+    }
+}
+
+fn cmd_index(root: &Path, site: &Path) -> Result<()> {
+    let catalog = root.join("catalog");
+    let synonyms = portale::search::Synonyms::for_catalog(&catalog)
+        .with_context(|| format!("cannot read the synonyms of {}", catalog.display()))?;
+    let report = portale::search::publish::rebuild(site, &synonyms, None)
+        .with_context(|| format!("cannot index {}", site.display()))?;
+    let m = &report.meta;
+    println!(
+        "search index {}: {} records ({} own datasets of generation {}, {} harvested of which \
+         {} republished), {} bytes, {:.2}s",
+        report.index,
+        m.docs,
+        m.local,
+        m.generation.as_deref().unwrap_or("none"),
+        m.harvested,
+        m.published_harvested,
+        m.bytes,
+        report.elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The line `build` and `harvest` print about the search index.
+fn index_line(report: &portale::search::publish::RefreshReport) -> String {
+    if report.up_to_date {
+        format!("search index {} is up to date", report.index)
+    } else {
+        format!(
+            "search index {}: {} records, {} bytes, {:.2}s",
+            report.index,
+            report.meta.docs,
+            report.meta.bytes,
+            report.elapsed.as_secs_f64()
+        )
     }
 }
 
@@ -263,6 +314,16 @@ fn cmd_harvest(root: &Path, site: &Path, only: &[String]) -> Result<()> {
             .report_path()
             .display()
     );
+    // Whatever failed, the stores written are what the index must hold.
+    let indexed = portale::search::publish::refresh_for_catalog(site, &root.join("catalog"))
+        .with_context(|| {
+            format!(
+                "the harvest finished but the search index of {} could not be refreshed \
+                 (the previous one stays served; run `portale index`)",
+                site.display()
+            )
+        })?;
+    println!("{}", index_line(&indexed));
     if !failed.is_empty() {
         anyhow::bail!(
             "{} source(s) could not be harvested; their previous records are kept:\n{}",
@@ -432,6 +493,9 @@ fn summary(report: &BuildReport, published: bool) {
         ),
         (None, _) => {}
     }
+    if let Some(search) = &report.search {
+        println!("{}", index_line(search));
+    }
 }
 
 fn cmd_build(
@@ -520,10 +584,12 @@ fn cmd_serve(
             .collect();
         if !scheduled.is_empty() {
             println!("scheduled harvests: {}", scheduled.join(", "));
+            let catalog_dir = harvest_root.map(|r| r.join("catalog")).unwrap_or_default();
             tokio::spawn(portale::federation::run_schedule(
                 site.to_path_buf(),
                 harvest_sources,
                 Duration::from_secs(60),
+                catalog_dir,
             ));
         }
         let listener = tokio::net::TcpListener::bind(addr)

@@ -826,10 +826,17 @@ pub fn due_sources(
 }
 
 /// Runs the scheduled harvests for ever: every `tick`, harvests the sources that
-/// [`due_sources`] names. Meant to be spawned next to the server (`portale serve --root`,
-/// `portale up`); a harvest already running (the lock is held) is waited for by simply
-/// trying again at the next tick.
-pub async fn run_schedule(site: PathBuf, sources: Vec<HarvestSource>, tick: Duration) {
+/// [`due_sources`] names, then refreshes the search index
+/// ([`crate::search::publish::refresh_for_catalog`], with the synonyms of `catalog_dir`,
+/// the folder of `catalog.toml`). Meant to be spawned next to the server (`portale serve
+/// --root`, `portale up`); a harvest already running (the lock is held) is waited for by
+/// simply trying again at the next tick.
+pub async fn run_schedule(
+    site: PathBuf,
+    sources: Vec<HarvestSource>,
+    tick: Duration,
+    catalog_dir: PathBuf,
+) {
     if sources.iter().all(|s| s.schedule == Schedule::Manual) {
         return;
     }
@@ -863,6 +870,24 @@ pub async fn run_schedule(site: PathBuf, sources: Vec<HarvestSource>, tick: Dura
                         skipped = s.records.skipped,
                         "scheduled harvest finished"
                     );
+                }
+                let (site, catalog_dir) = (site.clone(), catalog_dir.clone());
+                let refreshed = tokio::task::spawn_blocking(move || {
+                    crate::search::publish::refresh_for_catalog(&site, &catalog_dir)
+                })
+                .await;
+                match refreshed {
+                    Ok(Ok(r)) if !r.up_to_date => tracing::info!(
+                        index = %r.index,
+                        docs = r.meta.docs,
+                        "search index refreshed after the scheduled harvest"
+                    ),
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::error!(
+                        "cannot refresh the search index after the scheduled harvest; \
+                         the previous one stays served: {e}"
+                    ),
+                    Err(e) => tracing::error!("the search index task failed: {e}"),
                 }
             }
             Err(HarvestError::Store(StoreError::Locked { .. })) => {

@@ -6,6 +6,12 @@
 //! outputs and the manifest into `tmp/<gen>`, fsync, move it into `generations/`, and
 //! replace `CURRENT` by a rename. If any dataset fails (and `--keep-going` is not set)
 //! nothing is published: the served generation stays byte-identical.
+//!
+//! The search index ([`crate::search::publish`]) of the new generation is written before
+//! `CURRENT` is switched, under the search lock held until the switch, so the index and
+//! the generation flip together; an index that cannot be written fails the build and
+//! nothing is published. A build that changes nothing still refreshes an index that is
+//! missing or was built from other inputs (another synonyms list, newer harvests).
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -21,6 +27,7 @@ use crate::config::{Recipe, SiteConfig};
 use crate::etl::pipeline::{self, EtlError, Stage};
 use crate::etl::write::{OutputFormat, record_count, write_table};
 use crate::model::{Dataset, Distribution, MANIFEST_VERSION, Manifest, TileSet};
+use crate::search::{SearchError, Synonyms, publish as search_index};
 use crate::tiles::{self, TilingOptions, write_pmtiles};
 
 /// How many old generations are kept besides the served one, for in-flight downloads.
@@ -61,6 +68,8 @@ pub struct BuildReport {
     pub up_to_date: bool,
     pub outcomes: Vec<DatasetOutcome>,
     pub elapsed: Duration,
+    /// The search index served with the generation (`None` when nothing was published).
+    pub search: Option<search_index::RefreshReport>,
 }
 
 /// Progress of a build, for a terminal or a log.
@@ -87,6 +96,9 @@ pub enum BuildError {
     },
     #[error("another `portale build` is running on {0} (its lock is held); wait for it to finish")]
     Locked(PathBuf),
+    /// The search index could not be written (or the synonyms list read).
+    #[error("search index: {0}")]
+    Search(#[from] SearchError),
     #[error(
         "{failed} of {total} datasets failed; nothing was published and the served generation is unchanged:\n{details}"
     )]
@@ -375,6 +387,8 @@ pub fn build(
     progress: &dyn Progress,
 ) -> Result<BuildReport, BuildError> {
     let started = Instant::now();
+    // Read first: a malformed list fails the build before any work.
+    let synonyms = Synonyms::for_catalog(&catalog_dir(config))?;
     fs::create_dir_all(layout.root()).map_err(io_err(layout.root()))?;
     let lock_path = layout.root().join(".lock");
     let lock = File::options()
@@ -514,6 +528,7 @@ pub fn build(
             up_to_date: false,
             outcomes: outcomes.clone(),
             elapsed: started.elapsed(),
+            search: None,
         };
         return Err(BuildError::DatasetsFailed {
             failed: failed.len(),
@@ -531,11 +546,21 @@ pub fn build(
         && prev.catalog == config.catalog.catalog
     {
         let _ = fs::remove_dir_all(&gen_tmp);
+        // The served index may be missing, or built from other inputs.
+        let search = match current.as_deref() {
+            Some(name) => Some(search_index::refresh(
+                layout.root(),
+                &synonyms,
+                Some((name, prev)),
+            )?),
+            None => None,
+        };
         return Ok(BuildReport {
             generation: current,
             up_to_date: true,
             outcomes,
             elapsed: started.elapsed(),
+            search,
         });
     }
 
@@ -547,13 +572,14 @@ pub fn build(
         catalog: config.catalog.catalog.clone(),
         datasets,
     };
-    publish(layout, &gen_tmp, &generation, &manifest)?;
+    let search = publish(layout, &gen_tmp, &generation, &manifest, &synonyms)?;
     prune(layout, &generation);
     Ok(BuildReport {
         generation: Some(generation),
         up_to_date: false,
         outcomes,
         elapsed: started.elapsed(),
+        search: Some(search),
     })
 }
 
@@ -609,13 +635,25 @@ fn keep_previous(
     }
 }
 
-/// Writes the manifest, fsyncs, moves the generation in place and switches CURRENT.
+/// The catalogue folder (`catalog.toml`, `synonyms.txt`).
+fn catalog_dir(config: &SiteConfig) -> PathBuf {
+    config
+        .catalog
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| config.root.join("catalog"))
+}
+
+/// Writes the manifest, fsyncs, moves the generation in place, publishes its search
+/// index and switches CURRENT.
 fn publish(
     layout: &SiteLayout,
     gen_tmp: &Path,
     generation: &str,
     manifest: &Manifest,
-) -> Result<(), BuildError> {
+    synonyms: &Synonyms,
+) -> Result<search_index::RefreshReport, BuildError> {
     let manifest_tmp = gen_tmp.join("manifest.json");
     let bytes = serde_json::to_vec_pretty(manifest).map_err(|e| BuildError::Io {
         path: manifest_tmp.clone(),
@@ -630,6 +668,21 @@ fn publish(
     let final_dir = layout.generation_dir(generation);
     fs::rename(gen_tmp, &final_dir).map_err(io_err(&final_dir))?;
     sync_dir(&layout.generations_dir()).map_err(io_err(&layout.generations_dir()))?;
+
+    // The index of the new generation, published before CURRENT switches; the lock is
+    // held until then, so that a harvest finishing meanwhile indexes the new generation.
+    let indexed = search_index::lock(layout.root()).and_then(|lock| {
+        search_index::refresh_locked(&lock, synonyms, Some((generation, manifest)), false)
+            .map(|report| (lock, report))
+    });
+    let (_search_lock, search) = match indexed {
+        Ok(done) => done,
+        Err(e) => {
+            // Never served: remove it rather than leave it to the pruning.
+            let _ = fs::remove_dir_all(&final_dir);
+            return Err(e.into());
+        }
+    };
 
     let current_tmp = layout.root().join("CURRENT.tmp");
     {
@@ -646,7 +699,7 @@ fn publish(
     fs::write(&top_tmp, &bytes).map_err(io_err(&top_tmp))?;
     fs::rename(&top_tmp, layout.root().join("manifest.json")).map_err(io_err(&top_tmp))?;
     sync_dir(layout.root()).map_err(io_err(layout.root()))?;
-    Ok(())
+    Ok(search)
 }
 
 /// Removes generations older than the last few (never the served one).
