@@ -141,7 +141,12 @@ fn main() -> Result<()> {
         if args.site.is_some() {
             bail!("{} has no CURRENT: not a site", site.display());
         }
-        generate(&["--site", &site.to_string_lossy(), "--datasets", &args.docs.to_string()])?;
+        generate(&[
+            "--site",
+            &site.to_string_lossy(),
+            "--datasets",
+            &args.docs.to_string(),
+        ])?;
     }
     if !queries_path.is_file() {
         if args.queries.is_some() {
@@ -246,7 +251,7 @@ fn main() -> Result<()> {
     print_row("ALL", &overall, mean_found(&all));
 
     let mut slowest: Vec<&Sample> = samples.iter().collect();
-    slowest.sort_by(|a, b| b.elapsed.cmp(&a.elapsed));
+    slowest.sort_by_key(|s| std::cmp::Reverse(s.elapsed));
     println!();
     println!("slowest calls:");
     let mut slow_json = Vec::new();
@@ -294,7 +299,9 @@ fn main() -> Result<()> {
         let mut text = String::new();
         for s in samples.iter().take(queries.len()) {
             if let Call::Search(_) = queries[s.query].call {
-                text.push_str(&json!({"id": queries[s.query].line.id, "total": s.found}).to_string());
+                text.push_str(
+                    &json!({"id": queries[s.query].line.id, "total": s.found}).to_string(),
+                );
                 text.push('\n');
             }
         }
@@ -316,7 +323,10 @@ fn generate(extra: &[&str]) -> Result<()> {
     if !Path::new(script).is_file() {
         bail!("{script} not found: run this from the repository's root");
     }
-    eprintln!("search_bench: python3 {script} --profile search {}", extra.join(" "));
+    eprintln!(
+        "search_bench: python3 {script} --profile search {}",
+        extra.join(" ")
+    );
     let status = Command::new("python3")
         .arg(script)
         .args(["--profile", "search"])
@@ -359,7 +369,9 @@ fn to_call(line: &MixLine) -> Result<Call> {
     }
     let date = |s: &Option<String>| -> Result<Option<NaiveDate>> {
         s.as_deref()
-            .map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").with_context(|| format!("date {d:?}")))
+            .map(|d| {
+                NaiveDate::parse_from_str(d, "%Y-%m-%d").with_context(|| format!("date {d:?}"))
+            })
             .transpose()
     };
     let temporal = match &line.temporal {
@@ -402,7 +414,8 @@ fn run_mix(engine: &SearchEngine, queries: &[Query]) -> Result<Vec<Sample>> {
                 let t = Instant::now();
                 let res = engine.search(req);
                 let elapsed = t.elapsed();
-                let res = res.with_context(|| format!("query #{}: {}", q.line.id, describe(&q.line)))?;
+                let res =
+                    res.with_context(|| format!("query #{}: {}", q.line.id, describe(&q.line)))?;
                 std::hint::black_box(&res);
                 (elapsed, res.total)
             }
