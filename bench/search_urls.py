@@ -20,9 +20,11 @@ QUERIES is the mix of tools/gen_catalog/search_catalog.py (`write_queries`).
 The URL parameters are those of `/datasets.json`: `q`, one parameter per facet named as
 in the JSON answer (`theme`, `publisher`, `format`, `license`, `keyword`, `frequency`,
 `origin`), repeated for several values (OR within a facet, AND across facets), `bbox`
-as `W,S,E,N`, `temporal` as `START/END` with `..` for an open end, `modified_since`
-(RFC 3339), `sort` (`relevance`, `modified`, `title`) and `page` (1-based, 20 results a
-page). `to_params` is the only place that knows them.
+as `W,S,E,N`, `start` and `end` (`YYYY-MM-DD`, either may be left out: temporal
+overlap), `modified_since` (RFC 3339), `sort` (`relevance`, `modified`, `title`) and
+`page` (1-based, 20 results a page by default); facet counts are on by default (see
+src/server/search.rs). `/suggest.json` takes `q` (and `limit`, 8 by default, as
+search_bench asks). `to_params` is the only place that knows them.
 """
 import argparse
 import hashlib
@@ -54,7 +56,10 @@ def to_params(q):
         params.append(("bbox", ",".join(repr(float(x)) for x in q["bbox"])))
     if q["temporal"]:
         start, end = q["temporal"]
-        params.append(("temporal", f"{start or '..'}/{end or '..'}"))
+        if start:
+            params.append(("start", start))
+        if end:
+            params.append(("end", end))
     if q["modified_since"]:
         params.append(("modified_since", q["modified_since"]))
     if q["sort"] != "relevance":

@@ -558,12 +558,17 @@ def _typo(rng, word):
     return word[:i] + word[i + 1] + word[i] + word[i + 2:] if word[i] != word[i + 1] else word[:i] + word[i + 1:]
 
 
-def _filters(rng, how_many):
-    """Facet filters whose values exist in the catalogue."""
+def _filters(rng, how_many, topic=None):
+    """Facet filters whose values exist in the catalogue; with `topic`, the theme and
+    keyword filters are the topic's (as a user narrows a search for its words)."""
     kinds = rng.sample(["theme", "publisher", "format", "license", "keyword", "frequency", "origin"], how_many)
     out = {}
     for k in kinds:
-        if k == "theme":
+        if k == "theme" and topic:
+            out[k] = [rng.pick(topic[1])]
+        elif k == "keyword" and topic:
+            out[k] = [rng.pick(topic[2])]
+        elif k == "theme":
             out[k] = [rng.pick(V.TOPICS)[1][0]]
             if rng.chance(0.2):
                 out[k].append(rng.pick(["ENVI", "EDUC", "TRAN", "GOVE"]))
@@ -583,8 +588,8 @@ def _filters(rng, how_many):
     return {k: list(dict.fromkeys(v)) for k, v in out.items()}
 
 
-def _word(rng):
-    topic = rng.pick(V.TOPICS)
+def _word(rng, topic=None):
+    topic = topic or rng.pick(V.TOPICS)
     source = rng.weighted([("kw", 50), ("title", 35), ("stem", 10), ("place", 5)])
     if source == "kw":
         return rng.pick([w for kw in topic[2] for w in _content_words(kw)] or _content_words(topic[0]))
@@ -659,8 +664,9 @@ def query_mix():
             elif kind == "facets_only":
                 q["filters"] = _filters(rng, 1 + rng.below(2))
             elif kind == "word_facets":
-                q["q"] = _word(rng)
-                q["filters"] = _filters(rng, 1 + rng.below(2))
+                topic = rng.pick(V.TOPICS)
+                q["q"] = _word(rng, topic)
+                q["filters"] = _filters(rng, 1 + rng.below(2), topic)
             elif kind == "bbox":
                 q["bbox"] = _bbox_query(rng)
                 if rng.chance(0.5):
