@@ -1,5 +1,5 @@
-//! `GET/HEAD /datasets.json` (the catalogue listing) and `GET/HEAD /datasets/{id}.json`
-//! (one dataset with everything the manifest knows about it).
+//! `GET/HEAD /datasets/{id}.json`: one dataset with everything the manifest knows about
+//! it. (`/datasets.json`, the catalogue search, is [`super::search`].)
 //!
 //! The JSON shapes here are a public contract: change them additively. The views borrow
 //! from the manifest and leave out build internals (distribution paths on disk, the build
@@ -29,80 +29,7 @@ use super::urls::Urls;
 use crate::catalog::dcat::Context;
 use crate::catalog::quality::{self, FileState, QualityScore, Served};
 use crate::catalog::{CatalogUris, RdfSyntax, schema_org};
-use crate::model::{
-    Dataset, DatasetMeta, Distribution, Extent, Field, GeometryType, Layer, QualityReport,
-};
-
-#[derive(Serialize)]
-struct Listing<'a> {
-    count: usize,
-    datasets: Vec<Summary<'a>>,
-}
-
-#[derive(Serialize)]
-struct Summary<'a> {
-    id: &'a str,
-    title: &'a str,
-    description: &'a str,
-    themes: &'a [String],
-    keywords: &'a [String],
-    modified: &'a str,
-    rows: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    geometry_type: Option<GeometryType>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bbox: Option<[f64; 4]>,
-    url: String,
-    distributions: Vec<DistributionSummary<'a>>,
-}
-
-#[derive(Serialize)]
-struct DistributionSummary<'a> {
-    format: &'a str,
-    media_type: &'a str,
-    url: String,
-    byte_size: u64,
-}
-
-/// `/datasets.json`: every dataset of the generation, ordered by id.
-pub async fn list(Current(generation): Current) -> Response {
-    let urls = generation.urls();
-    let datasets: Vec<Summary<'_>> = generation
-        .datasets()
-        .iter()
-        .map(|d| summary(urls, d))
-        .collect();
-    Json(Listing {
-        count: datasets.len(),
-        datasets,
-    })
-    .into_response()
-}
-
-fn summary<'a>(urls: &Urls, d: &'a Dataset) -> Summary<'a> {
-    Summary {
-        id: &d.id,
-        title: &d.meta.title,
-        description: &d.meta.description,
-        themes: &d.meta.themes,
-        keywords: &d.meta.keywords,
-        modified: &d.modified,
-        rows: d.rows,
-        geometry_type: d.layer.as_ref().map(|l| l.geometry_type),
-        bbox: d.extent.bbox,
-        url: urls.dataset_json(&d.id),
-        distributions: d
-            .distributions
-            .iter()
-            .map(|x| DistributionSummary {
-                format: &x.format,
-                media_type: &x.media_type,
-                url: urls.file(&d.id, &x.file),
-                byte_size: x.byte_size,
-            })
-            .collect(),
-    }
-}
+use crate::model::{Dataset, DatasetMeta, Distribution, Extent, Field, Layer, QualityReport};
 
 #[derive(Serialize)]
 struct DatasetView<'a> {

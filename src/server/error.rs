@@ -43,6 +43,14 @@ pub enum ServerError {
     #[error("invalid manifest {}: {problem}", .path.display())]
     InvalidManifest { path: PathBuf, problem: String },
 
+    /// The search index that `site/search/CURRENT` names cannot be opened.
+    #[error("cannot load the search index {}: {source}", .path.display())]
+    SearchIndex {
+        path: PathBuf,
+        #[source]
+        source: crate::search::SearchError,
+    },
+
     /// The listening socket could not be opened.
     #[error("cannot listen on {addr}: {source}")]
     Bind {

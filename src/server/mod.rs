@@ -3,7 +3,8 @@
 //!
 //! [`AppState::open`] loads the generation that `site/CURRENT` names; [`app`] builds the
 //! router; [`serve`] / [`serve_listener`] run it with graceful shutdown. A watcher
-//! ([`AppState::spawn_watcher`]) polls `CURRENT` and swaps a new generation in atomically.
+//! ([`AppState::spawn_watcher`]) polls `CURRENT` and swaps a new generation in atomically,
+//! and `site/search/CURRENT` for the search index ([`AppState::search`]).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), portale::server::ServerError> {
@@ -22,7 +23,8 @@
 //!
 //! | route | file |
 //! |---|---|
-//! | `GET/HEAD /datasets.json`, `/datasets/{id}.json` | [`datasets`] |
+//! | `GET/HEAD /datasets.json` (search), `/suggest.json` (completions) | [`search`] |
+//! | `GET/HEAD /datasets/{id}.json` | [`datasets`] |
 //! | `GET/HEAD /catalog.ttl`, `/catalog.rdf`, `/catalog.jsonld`, `/datasets/{id}.{ttl,rdf,jsonld}` | [`dcat`] |
 //! | `GET/HEAD /sitemap.xml`, `/robots.txt` | [`discovery`] |
 //! | `GET/HEAD /datasets/{id}/files/{file}` | [`files`] |
@@ -53,6 +55,7 @@ pub mod files;
 pub mod harvest;
 pub mod health;
 pub mod ogc;
+pub mod search;
 pub mod state;
 pub mod tiles;
 pub mod urls;
@@ -71,7 +74,7 @@ use axum::routing::get;
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, ServerError};
-pub use state::{AppState, Generation};
+pub use state::{AppState, Generation, SearchIndex};
 pub use urls::Urls;
 
 /// The response header naming the generation that answered.
@@ -80,7 +83,8 @@ pub const GENERATION_HEADER: &str = "x-portale-generation";
 /// The router with every route, the generation pinning middleware and request tracing.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/datasets.json", get(datasets::list))
+        .route("/datasets.json", get(search::datasets))
+        .route("/suggest.json", get(search::suggest))
         .route("/datasets/{file}", get(datasets::one))
         .route("/datasets/{id}/files/{file}", get(files::download))
         .route("/-/health", get(health::health))

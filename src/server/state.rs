@@ -12,9 +12,15 @@
 //! directory, checksums and media types are well formed. A generation that fails the
 //! checks is never served; on reload the old one stays.
 //!
+//! The search index ([`crate::search::publish`]) is loaded beside the generation, from
+//! the folder `site/search/CURRENT` names, and swapped the same way when that file
+//! changes ([`AppState::reload_search_if_changed`]). It is optional: without an index
+//! (a site built before search existed, or one whose index cannot be opened) everything
+//! else is served and the search routes answer 503.
+//!
 //! Pitfall: loading reads files with blocking I/O. [`AppState::open`] runs before the
-//! server starts; the watcher calls [`AppState::reload_if_changed`] through
-//! `spawn_blocking`.
+//! server starts; the watcher calls [`AppState::reload_if_changed`] and
+//! [`AppState::reload_search_if_changed`] through `spawn_blocking`.
 
 use std::collections::HashSet;
 use std::path::{Component, Path, PathBuf};
@@ -22,7 +28,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use std::{fs, io};
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
 
@@ -30,6 +36,8 @@ use super::error::ServerError;
 use super::tiles::TileReaders;
 use super::urls::Urls;
 use crate::model::{Dataset, Distribution, MANIFEST_VERSION, Manifest};
+use crate::search::SearchEngine;
+use crate::search::publish::{IndexMeta, SearchLayout};
 use crate::store::{SiteLayout, is_generation_name};
 
 /// One loaded, checked generation: its manifest and where its files live.
@@ -286,6 +294,61 @@ fn check_datasets(datasets: &[Dataset]) -> Result<(), String> {
     Ok(())
 }
 
+/// A loaded search index: the engine and what `site/search/` says about it.
+pub struct SearchIndex {
+    name: String,
+    /// What the index was built from; `None` when its meta file cannot be read (the
+    /// index itself opened).
+    meta: Option<IndexMeta>,
+    engine: Arc<SearchEngine>,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex")
+            .field("name", &self.name)
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SearchIndex {
+    /// Opens the index `name` of `site/search/`.
+    pub fn load(layout: &SearchLayout, name: &str) -> Result<SearchIndex, ServerError> {
+        let dir = layout.index_dir(name);
+        let engine = SearchEngine::open(&dir).map_err(|source| ServerError::SearchIndex {
+            path: dir.clone(),
+            source,
+        })?;
+        let meta = match layout.read_meta(name) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                tracing::warn!(index = %name, "the search index has no readable meta file: {e}");
+                None
+            }
+        };
+        Ok(SearchIndex {
+            name: name.to_string(),
+            meta,
+            engine: Arc::new(engine),
+        })
+    }
+
+    /// The index's name (what `site/search/CURRENT` holds).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// What the index was built from (its generation, when).
+    pub fn meta(&self) -> Option<&IndexMeta> {
+        self.meta.as_ref()
+    }
+
+    pub fn engine(&self) -> &Arc<SearchEngine> {
+        &self.engine
+    }
+}
+
 /// What every handler shares: the site and the generation being served. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -296,6 +359,8 @@ pub struct AppState {
 struct Inner {
     layout: SiteLayout,
     current: ArcSwap<Generation>,
+    /// The search index, when one is built and opens.
+    search: ArcSwapOption<SearchIndex>,
     /// Serializes reloads so that two watchers never load the same generation twice.
     reloading: Mutex<()>,
     /// Public base URL replacing the catalogue's `base_url` (`--public-url`).
@@ -319,10 +384,31 @@ impl AppState {
             datasets = generation.datasets().len(),
             "serving generation"
         );
+        let search = match load_search(&SearchLayout::new(site_dir)) {
+            Ok(Some(index)) => {
+                tracing::info!(index = %index.name(), docs = index.engine().num_docs(), "serving search index");
+                Some(Arc::new(index))
+            }
+            Ok(None) => {
+                tracing::warn!(
+                    "no search index in {}: /datasets.json and /suggest.json answer 503 until \
+                     `portale index` or `portale build` writes one",
+                    site_dir.display()
+                );
+                None
+            }
+            Err(e) => {
+                tracing::error!(
+                    "{e}; /datasets.json and /suggest.json answer 503 until it is rebuilt"
+                );
+                None
+            }
+        };
         Ok(AppState {
             inner: Arc::new(Inner {
                 layout,
                 current: ArcSwap::from_pointee(generation),
+                search: ArcSwapOption::new(search),
                 reloading: Mutex::new(()),
                 public_url,
             }),
@@ -337,6 +423,50 @@ impl AppState {
     /// The generation being served now. Hold the `Arc` for the whole of a request.
     pub fn current(&self) -> Arc<Generation> {
         self.inner.current.load_full()
+    }
+
+    /// The search engine being served now, if an index is loaded.
+    pub fn search(&self) -> Option<Arc<SearchEngine>> {
+        self.inner.search.load_full().map(|s| s.engine.clone())
+    }
+
+    /// The loaded search index with its name and meta, if any.
+    pub fn search_index(&self) -> Option<Arc<SearchIndex>> {
+        self.inner.search.load_full()
+    }
+
+    /// Reads `site/search/CURRENT`; if it names another index than the one loaded, opens
+    /// it and swaps it in. Returns whether a swap happened. On error, or when `CURRENT`
+    /// has gone, nothing changes and the old index (if any) keeps being served.
+    pub fn reload_search_if_changed(&self) -> Result<bool, ServerError> {
+        let _guard = self
+            .inner
+            .reloading
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let layout = SearchLayout::new(self.inner.layout.root());
+        let name = layout
+            .current()
+            .map_err(|source| ServerError::SearchIndex {
+                path: layout.current_file(),
+                source,
+            })?;
+        let Some(name) = name else {
+            return Ok(false);
+        };
+        let old = self.inner.search.load();
+        if old.as_ref().is_some_and(|o| o.name == name) {
+            return Ok(false);
+        }
+        let index = SearchIndex::load(&layout, &name)?;
+        tracing::info!(
+            from = old.as_ref().map(|o| o.name.as_str()).unwrap_or("none"),
+            to = %name,
+            docs = index.engine.num_docs(),
+            "switching search index"
+        );
+        self.inner.search.store(Some(Arc::new(index)));
+        Ok(true)
     }
 
     /// Reads `CURRENT`; if it names another generation than the one served, loads it and
@@ -365,8 +495,9 @@ impl AppState {
         Ok(true)
     }
 
-    /// Starts a task that calls [`AppState::reload_if_changed`] every `every`. Errors are
-    /// logged (once until they change) and the old generation stays served. The task runs
+    /// Starts a task that calls [`AppState::reload_if_changed`] and
+    /// [`AppState::reload_search_if_changed`] every `every`. Errors are logged (once until
+    /// they change) and the old generation and index stay served. The task runs
     /// until the returned handle is aborted or the runtime shuts down.
     ///
     /// Must be called from within a Tokio runtime, like `tokio::spawn`.
@@ -379,16 +510,26 @@ impl AppState {
             loop {
                 ticks.tick().await;
                 let attempt = state.clone();
-                let outcome = tokio::task::spawn_blocking(move || attempt.reload_if_changed())
-                    .await
-                    .map_err(|e| format!("the reload task failed: {e}"))
-                    .and_then(|r| r.map_err(|e| e.to_string()));
+                let outcome = tokio::task::spawn_blocking(move || {
+                    let generation = attempt.reload_if_changed().map_err(|e| e.to_string());
+                    let search = attempt
+                        .reload_search_if_changed()
+                        .map_err(|e| e.to_string());
+                    match (generation, search) {
+                        (Ok(_), Ok(_)) => Ok(()),
+                        (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+                        (Err(g), Err(s)) => Err(format!("{g}; {s}")),
+                    }
+                })
+                .await
+                .map_err(|e| format!("the reload task failed: {e}"))
+                .and_then(|r| r);
                 match outcome {
                     Ok(_) => {
                         if last_error.take().is_some() {
                             tracing::info!(
                                 generation = %state.current().name(),
-                                "generation reload works again"
+                                "generation and search index reloads work again"
                             );
                         }
                     }
@@ -396,7 +537,7 @@ impl AppState {
                         if last_error.as_deref() != Some(message.as_str()) {
                             tracing::error!(
                                 generation = %state.current().name(),
-                                "cannot reload the generation, still serving the old one: {message}"
+                                "cannot reload, still serving the old generation and search index: {message}"
                             );
                             last_error = Some(message);
                         }
@@ -405,6 +546,17 @@ impl AppState {
             }
         })
     }
+}
+
+/// The index `site/search/CURRENT` names, opened; `None` when there is none yet.
+fn load_search(layout: &SearchLayout) -> Result<Option<SearchIndex>, ServerError> {
+    let name = layout
+        .current()
+        .map_err(|source| ServerError::SearchIndex {
+            path: layout.current_file(),
+            source,
+        })?;
+    name.map(|n| SearchIndex::load(layout, &n)).transpose()
 }
 
 fn read_current(layout: &SiteLayout) -> Result<String, ServerError> {

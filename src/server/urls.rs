@@ -28,7 +28,22 @@ impl Urls {
         &self.base
     }
 
-    /// `/datasets.json`, the catalogue listing.
+    /// A path of the site (`/datasets/scuole`, starting with `/`) as an absolute URL: for
+    /// the relative paths the search index stores.
+    pub fn absolute(&self, path: &str) -> String {
+        if path.starts_with('/') {
+            format!("{}{path}", self.base)
+        } else {
+            format!("{}/{path}", self.base)
+        }
+    }
+
+    /// `/suggest.json`, the search suggestions.
+    pub fn suggest_json(&self) -> String {
+        format!("{}/suggest.json", self.base)
+    }
+
+    /// `/datasets.json`, the catalogue search.
     pub fn datasets_json(&self) -> String {
         format!("{}/datasets.json", self.base)
     }
@@ -113,6 +128,14 @@ mod tests {
         assert_eq!(
             urls.tile_template("scuole"),
             "https://comune.example.it/opendata/tiles/scuole/{z}/{x}/{y}.mvt"
+        );
+        assert_eq!(
+            urls.absolute("/datasets/scuole"),
+            "https://comune.example.it/opendata/datasets/scuole"
+        );
+        assert_eq!(
+            urls.absolute("datasets/scuole"),
+            "https://comune.example.it/opendata/datasets/scuole"
         );
         assert_eq!(
             urls.style("scuole"),
