@@ -16,7 +16,7 @@
 # 3. `portale index --site` on core 0, timed with GNU time (the command a user runs:
 #    reading the site, making the documents, writing and publishing the index).
 # 4. `portale serve` of the site on core 0 (`taskset -c 0`: the async runtime sees one
-#    CPU and starts one worker thread; the script records how many it started). A
+#    CPU and starts one worker thread; the script records its threads). A
 #    sample of the searches and completions is fetched and checked against the in-process
 #    run (same `total`, facet counts present; bench/search_urls.py check). Then wrk on
 #    core 1 (bench/serve_wrk.lua) cycles through the 930 searches of the mix as
@@ -131,8 +131,9 @@ URL=http://127.0.0.1:$PORT
 server_start portale "$BIN" serve --site "$SITE" --addr "127.0.0.1:$PORT"
 wait_http portale "$URL/datasets.json?q=rifiuti"
 PID=$(server_pid portale)
-# Worker threads of the async runtime (named tokio-runtime-worker, cut to 15 characters).
-{ cat /proc/"$PID"/task/*/comm 2>/dev/null || true; } | { grep -c '^tokio-runtime-w' || true; } > "$RUNS/workers"
+# The CPUs the server sees: tokio starts one worker thread per CPU of the affinity mask
+# (std::thread::available_parallelism), so `taskset -c 0` gives it one.
+taskset -c 0 nproc > "$RUNS/cpus_seen"
 CHECK_OK=1
 python3 bench/search_urls.py check "$QUERIES" "$RUNS/totals.jsonl" "$URL" "$RUNS/check.json" \
     > "$RUNS/check.log" 2>&1 || CHECK_OK=0
@@ -146,6 +147,8 @@ measure_wrk portale "$URL" "$RUNS/datasets.list" "/datasets.json?" "" ""
 measure_wrk portale@c1 "$URL" "$RUNS/datasets.list" "/datasets.json?" "" "" 1
 measure_wrk portale@suggest "$URL" "$RUNS/suggest.list" "/suggest.json?" "" ""
 grep VmHWM "/proc/$PID/status" | awk '{print $2 * 1024}' > "$RUNS/server.vmhwm" || true
+# The server's threads after the runs (workers and blocking-pool threads share a name).
+{ cat /proc/"$PID"/task/*/comm 2>/dev/null || true; } | sort | uniq -c | awk '{print $2 " " $1}' > "$RUNS/threads"
 server_stop portale
 LOADAVG_END=$(cut -d' ' -f1-3 /proc/loadavg)
 

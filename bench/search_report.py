@@ -10,8 +10,8 @@ Reads what bench/search.sh leaves in DIR: `inprocess.json` (the SEARCH_BENCH_JSO
 of examples/search_bench.rs) and `inprocess.cmd`; `index.time` (GNU `time -v` of
 `portale index`), `index.cmd`, `index.meta.json` (the index's portale-index.json) and
 `index.bytes`; `lists.info.json` (bench/search_urls.py lists); `check.json`
-(bench/search_urls.py check); `workers` (the server's runtime worker threads);
-`server.vmhwm`; and per wrk run `NAME.wrk`, `NAME.cmd`, `NAME.cpu`, `NAME.wrktime` (as
+(bench/search_urls.py check); `cpus_seen` (`nproc` under the server's affinity) and
+`threads` (the server's thread names and counts); `server.vmhwm`; and per wrk run `NAME.wrk`, `NAME.cmd`, `NAME.cpu`, `NAME.wrktime` (as
 bench/serve_report.py reads them). Prints the report and, with --write, replaces the
 section of the same date and record count in BENCHMARKS.md or adds it at the end of the
 chapter `## Catalogue search`. Only measured numbers are written. Exit status 1 when the
@@ -87,7 +87,10 @@ def report(args):
     index_time = etl_report.parse_time(os.path.join(args.runs, "index.time"))
     index_bytes = int(read_text(os.path.join(args.runs, "index.bytes"), "0"))
     check = read_json(os.path.join(args.runs, "check.json"))
-    workers = read_text(os.path.join(args.runs, "workers"), "?")
+    cpus_seen = read_text(os.path.join(args.runs, "cpus_seen"), "?")
+    threads = ", ".join(f"{n} × `{name}`" for name, n in
+                        (line.rsplit(" ", 1) for line in read_text(os.path.join(args.runs, "threads")).splitlines()
+                         if " " in line))
     vmhwm = read_text(os.path.join(args.runs, "server.vmhwm"))
     runs = {n: sr.wrk_result(args.runs, n) for n in ("portale", "portale@c1", "portale@suggest")}
 
@@ -141,7 +144,8 @@ def report(args):
     add("")
 
     # HTTP.
-    add(f"Served: `portale serve` on core 0 (the runtime started {workers} worker thread(s)); "
+    add(f"Served: `portale serve` on core 0 (`taskset -c 0`: the process sees {cpus_seen} CPU, so its "
+        f"runtime starts one worker thread per CPU seen; its threads after the runs: {threads or 'not read'}); "
         f"wrk on core 1: {args.threads} thread, {args.connections} connections, then 1, each run a "
         f"{args.warmup} s warm-up (discarded) then {args.seconds} s measured, cycling through the "
         f"{lists['datasets']['lines']} searches of the mix; the completions run cycles through its "
