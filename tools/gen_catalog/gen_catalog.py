@@ -3,7 +3,16 @@
 with a manifest.json and small real files (their sizes and SHA-256 in the manifest), and
 CURRENT naming it. `portale serve --site DIR` serves it like a built site.
 
-usage: gen_catalog.py --site DIR [--datasets 1000] [--base-url http://127.0.0.1:8080]
+usage: gen_catalog.py [--site DIR] [--datasets 1000] [--base-url http://127.0.0.1:8080]
+                      [--profile dcat|search] [--harvested PERCENT] [--queries FILE]
+
+Two profiles:
+- `dcat` (the default; the catalogue crawl benchmark and the conformance tests): one
+  publisher, a few topics, the edge cases below, small real files;
+- `search` (the search benchmark, bench/search.sh): Italian public-sector vocabulary,
+  ~220 publishers, a share of harvested records in site/federation/ (--harvested,
+  default 25 %), and with --queries the benchmark's fixed mix of 1,000 queries; see
+  search_catalog.py. `--datasets` then counts own and harvested records together.
 
 Deterministic (no RNG): dataset n always gets the same id, text, themes, dates and files,
 so catalogue benchmarks and validity checks are comparable from run to run. The records
@@ -20,6 +29,7 @@ import argparse
 import hashlib
 import json
 import os
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -161,11 +171,34 @@ def dataset(n, gen_dir, subthemes):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--site", required=True)
+    ap.add_argument("--site", help="the site folder to write (search profile: optional with --queries)")
     ap.add_argument("--datasets", type=int, default=1000)
     ap.add_argument("--base-url", default="http://127.0.0.1:8080")
+    ap.add_argument("--profile", choices=["dcat", "search"], default="dcat")
+    ap.add_argument("--harvested", type=int, default=25, metavar="PERCENT",
+                    help="search profile: share of harvested records, 0-100 (default 25)")
+    ap.add_argument("--queries", metavar="FILE",
+                    help="search profile: also write the benchmark's query mix (JSON lines) to FILE")
     a = ap.parse_args()
-    site = Path(a.site)
+    if a.site is None and not (a.profile == "search" and a.queries):
+        ap.error("--site is needed (only --profile search --queries FILE writes the queries alone)")
+    site = Path(a.site) if a.site else None
+    if a.profile == "search":
+        if not 0 <= a.harvested <= 100:
+            ap.error(f"--harvested must be a percentage from 0 to 100, found {a.harvested}")
+        sys.path.insert(0, str(HERE))
+        import search_catalog
+        if a.queries:
+            search_catalog.write_queries(a.queries)
+            print(f"1000 queries in {a.queries}")
+        if site is None:
+            return
+        own, harvested = search_catalog.write_site(site, a.datasets, a.harvested, a.base_url, PUBLISHER, CONTACT)
+        print(f"{own} own datasets in {site / 'generations' / f'gsearch{a.datasets}'}, "
+              f"{harvested} harvested records in {site / 'federation'}")
+        return
+    if a.queries:
+        ap.error("--queries needs --profile search")
     name = f"gsynth{a.datasets}"
     gen_dir = site / "generations" / name
     gen_dir.mkdir(parents=True, exist_ok=True)
