@@ -170,9 +170,14 @@ pub(crate) fn language(d: &SearchDoc) -> Lang {
 fn to_tantivy(f: &Fields, d: &SearchDoc, title_rank: u64, ord: u64) -> TantivyDocument {
     let lang = language(d);
     let mut doc = TantivyDocument::default();
+    // Every text value also goes, unstemmed, to the dictionary of words.
+    let words = f.words;
     let text = |doc: &mut TantivyDocument, field: Field, value: &str| {
         if !value.trim().is_empty() {
             doc.add_text(field, value);
+            if field != f.title_head && field != f.complete {
+                doc.add_text(words, value);
+            }
         }
     };
     text(&mut doc, f.title.get(lang), &d.title);

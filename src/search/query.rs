@@ -11,8 +11,9 @@
 //!   fields, each field with its weight ([`super::schema::weighted`]); a word analysing
 //!   to several terms (`dell'infanzia-primaria`) is a phrase;
 //! * when the word has 5 letters or more and neither analysis occurs anywhere in the index,
-//!   the terms within one edit (a transposition counting as one) of its analysis, at half
-//!   weight: typo tolerance that costs nothing for words spelt right;
+//!   the words of the index within one edit of it (a transposition counting as one; the
+//!   `words` field is the dictionary), searched like typed words at half weight: typo
+//!   tolerance that costs nothing for words spelt right;
 //! * synonyms ([`SynonymTable`]): when consecutive words of the query analyse like a
 //!   member of a group, the other members are alternatives of those words together
 //!   (`multe` also finds `sanzioni`; `scuolabus` finds `trasporto scolastico` and back).
@@ -39,6 +40,8 @@ const FUZZY_WEIGHT: f32 = 0.5;
 const SYNONYM_WEIGHT: f32 = 0.8;
 /// Share of the other fields' scores added to the best field's.
 const TIE_BREAKER: f32 = 0.2;
+/// Most corrections tried for a misspelt word.
+const MAX_CORRECTIONS: usize = 4;
 /// Shortest word (in characters) that typo tolerance applies to.
 const FUZZY_MIN_CHARS: usize = 5;
 
@@ -380,60 +383,91 @@ impl Builder<'_> {
                 }
             }
         }
-        let folded = analysis::fold(&u.raw);
+        let mut heads: Vec<(String, f32)> = head_terms(u)
+            .into_iter()
+            .map(|t| (t, schema::BOOST_TITLE_HEAD * weight))
+            .collect();
         if typos && !u.quoted && u.raw.chars().count() >= FUZZY_MIN_CHARS && !self.known(u) {
-            // The word as typed against the titles' and keywords' words: a typo can change
-            // the stem (`calendraio` stems to `calendrai`, two edits from `calendar`).
-            if folded.len() == 1 {
-                let term = Term::from_field_text(self.fields.complete, &folded[0]);
-                alts.push(Box::new(BoostQuery::new(
-                    Box::new(FuzzyTermQuery::new(term, 1, true)),
-                    schema::BOOST_KEYWORDS * weight * FUZZY_WEIGHT,
-                )));
-            }
-            for (pair, boost) in schema::weighted(self.fields) {
-                for lang in [Lang::It, Lang::En] {
-                    let terms = u.terms(lang);
-                    if terms.len() == 1 {
-                        let term = Term::from_field_text(pair.get(lang), &terms[0].1);
-                        alts.push(Box::new(BoostQuery::new(
-                            Box::new(FuzzyTermQuery::new(term, 1, true)),
-                            boost * weight * FUZZY_WEIGHT,
-                        )));
+            // Misspelt: the words of the index within one edit of it, searched as if typed
+            // (at a lower weight). Correcting the word, not its stem, matters: a typo can
+            // hide the suffix the stemmer removes (`popolanione` stems to `popolanion`,
+            // `popolazione` to `popol`).
+            let mut an = Analyzers::default();
+            for word in self.corrections(&u.raw) {
+                let c = Unit::new(&word, false, &mut an);
+                for (pair, boost) in schema::weighted(self.fields) {
+                    for lang in [Lang::It, Lang::En] {
+                        if let Some(q) = exact(pair.get(lang), c.terms(lang)) {
+                            alts.push(Box::new(BoostQuery::new(q, boost * weight * FUZZY_WEIGHT)));
+                        }
                     }
                 }
+                heads.extend(
+                    head_terms(&c)
+                        .into_iter()
+                        .map(|t| (t, schema::BOOST_TITLE_HEAD * weight * FUZZY_WEIGHT)),
+                );
             }
         }
-        let fields: Box<dyn Query> =
-            Box::new(DisjunctionMaxQuery::with_tie_breaker(alts, TIE_BREAKER));
-        // The bonus of the title's subject (within one edit when the word is unknown).
-        let fuzzy_head =
-            typos && !u.quoted && u.raw.chars().count() >= FUZZY_MIN_CHARS && !self.known(u);
-        let mut heads: Vec<&str> = [Lang::It, Lang::En]
-            .iter()
-            .filter_map(|l| match u.terms(*l).as_slice() {
-                [(_, t)] => Some(t.as_str()),
-                _ => None,
-            })
-            .collect();
-        heads.dedup();
+        if alts.is_empty() {
+            return fields_query(alts);
+        }
+        let fields = fields_query(alts);
         if heads.is_empty() {
             return fields;
         }
+        // The bonus of the title's subject.
         let mut clauses = vec![(Occur::Must, fields)];
-        for t in heads {
-            let term = Term::from_field_text(self.fields.title_head, t);
-            let q: Box<dyn Query> = if fuzzy_head {
-                Box::new(FuzzyTermQuery::new(term, 1, true))
-            } else {
-                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))
-            };
+        heads.dedup_by(|a, b| a.0 == b.0);
+        for (t, boost) in heads {
+            let term = Term::from_field_text(self.fields.title_head, &t);
             clauses.push((
                 Occur::Should,
-                Box::new(BoostQuery::new(q, schema::BOOST_TITLE_HEAD * weight)),
+                Box::new(BoostQuery::new(
+                    Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
+                    boost,
+                )),
             ));
         }
         Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// The words of the index within one edit of `raw` (a transposition counting as one),
+    /// the most frequent first, at most [`MAX_CORRECTIONS`].
+    fn corrections(&self, raw: &str) -> Vec<String> {
+        let folded = analysis::fold(raw);
+        let [word] = folded.as_slice() else {
+            return Vec::new();
+        };
+        let query = FuzzyTermQuery::new(Term::from_field_text(self.fields.words, word), 1, true);
+        let Ok(automaton) = query.automaton() else {
+            return Vec::new();
+        };
+        let mut found: Vec<(u32, String)> = Vec::new();
+        for seg in self.searcher.segment_readers() {
+            let Ok(inv) = seg.inverted_index(self.fields.words) else {
+                continue;
+            };
+            let Ok(mut stream) = inv.terms().search(&automaton).into_stream() else {
+                continue;
+            };
+            while stream.advance() {
+                if let Ok(w) = std::str::from_utf8(stream.key()) {
+                    found.push((stream.value().doc_freq, w.to_string()));
+                }
+            }
+        }
+        found.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        let mut out: Vec<String> = Vec::new();
+        for (_, w) in found {
+            if w != *word && !out.contains(&w) {
+                out.push(w);
+            }
+            if out.len() == MAX_CORRECTIONS {
+                break;
+            }
+        }
+        out
     }
 
     /// Whether a single-term word occurs as is in some field of the index.
@@ -453,6 +487,24 @@ impl Builder<'_> {
         }
         false
     }
+}
+
+/// The best-scoring field counts, a share of the others is added.
+fn fields_query(alts: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    Box::new(DisjunctionMaxQuery::with_tie_breaker(alts, TIE_BREAKER))
+}
+
+/// The single terms of a word, to look up among the titles' subjects.
+fn head_terms(u: &Unit) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for lang in [Lang::It, Lang::En] {
+        if let [(_, t)] = u.terms(lang).as_slice()
+            && !out.contains(t)
+        {
+            out.push(t.clone());
+        }
+    }
+    out
 }
 
 /// A term or phrase query on one field; `None` without terms.

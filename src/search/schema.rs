@@ -8,7 +8,8 @@
 //! | `themes_it`, `themes_en` | Italian / English | the themes' labels in both languages, whatever the record's language | [`BOOST_THEMES`] |
 //! | `description_it`, `description_en` | Italian / English | the description | [`BOOST_DESCRIPTION`] |
 //! | `other_it`, `other_en` | Italian / English | publisher, rights holder, places, column names, licence and frequency labels, formats | [`BOOST_OTHER`] |
-//! | `complete` | fold | title, keywords and places, for completions and typo tolerance | – |
+//! | `complete` | fold | title, keywords and places, for completions | – |
+//! | `words` | fold | every word of the text fields, unstemmed: the dictionary typos are corrected against | – |
 //! | `title_head` | whitespace | the first two terms of the analysed title, its subject: a match adds [`BOOST_TITLE_HEAD`] | – |
 //! | `key`, `theme`, `publisher`, `format`, `license`, `keyword`, `frequency`, `origin` | raw, fast | whole values: keys, facets, filters | – |
 //! | `modified`, `title_rank`, `ord`, `flags`, `min_x` ... `max_y`, `t_start`, `t_end` | fast | sorting and the bbox, time and published filters | – |
@@ -63,6 +64,9 @@ pub struct Fields {
     pub description: Pair,
     pub other: Pair,
     pub complete: Field,
+    /// Every word of the record's text, accents folded, not stemmed: the dictionary that
+    /// misspelt words are corrected against.
+    pub words: Field,
     /// The first two terms of the title (as analysed in its language): the title's subject.
     pub title_head: Field,
     pub key: Field,
@@ -145,6 +149,14 @@ impl Fields {
                     .set_index_option(IndexRecordOption::Basic),
             ),
         );
+        let words = b.add_text_field(
+            "words",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(analysis::FOLD)
+                    .set_index_option(IndexRecordOption::Basic),
+            ),
+        );
         let fields = Fields {
             title,
             keywords,
@@ -152,6 +164,7 @@ impl Fields {
             description,
             other,
             complete,
+            words,
             title_head: b.add_text_field(
                 "title_head",
                 TextOptions::default().set_indexing_options(
