@@ -18,9 +18,9 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
 use tantivy::collector::{Collector, Count, SegmentCollector};
-use tantivy::columnar::{ColumnValues, StrColumn};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
@@ -29,6 +29,7 @@ use tantivy::{
     SegmentReader, TantivyDocument, Term,
 };
 
+use super::columns::{Browse, SegmentColumns};
 use super::index::{self, days};
 use super::query::{self, Mode, Parsed, SynonymTable};
 use super::schema::{FLAG_BBOX, FLAG_PUBLISHED, FLAG_TEMPORAL, Fields};
@@ -52,6 +53,9 @@ pub struct SearchEngine {
     fields: Fields,
     synonyms: Synonyms,
     table: SynonymTable,
+    /// Per segment, in the searcher's order.
+    columns: Vec<Arc<SegmentColumns>>,
+    browse: Browse,
 }
 
 impl std::fmt::Debug for SearchEngine {
@@ -102,9 +106,17 @@ impl SearchEngine {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
         let searcher = reader.searcher();
+        let columns = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| SegmentColumns::load(r).map(Arc::new))
+            .collect::<tantivy::Result<Vec<_>>>()?;
+        let browse = Browse::new(&searcher, &columns, FACET_VALUES);
         Ok(SearchEngine {
             _reader: reader,
             searcher,
+            columns,
+            browse,
             table: SynonymTable::new(&synonyms),
             synonyms,
             fields,
@@ -158,6 +170,12 @@ impl SearchEngine {
     }
 
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
+        self.search_with(req, true)
+    }
+
+    /// `browse`: answer a request without words or filters from [`Browse`] (the same
+    /// answer as the collector's, computed at opening; tests compare the two).
+    fn search_with(&self, req: &SearchRequest, browse: bool) -> Result<SearchResults, SearchError> {
         if req.limit > MAX_LIMIT {
             return Err(SearchError::BadRequest(format!(
                 "at most {MAX_LIMIT} results a page (asked for {})",
@@ -179,16 +197,18 @@ impl SearchEngine {
             self.searcher.search(
                 query,
                 &Collect {
-                    fields: &self.fields,
+                    columns: &self.columns,
                     sort: req.sort,
                     scored,
                     k,
                     facets: req.facets,
                     filter,
-                    single_segment: self.searcher.segment_readers().len() == 1,
                 },
             )
         };
+        if parsed.is_empty() && filter.is_empty() && req.filters.iter().all(|(_, v)| v.is_empty()) {
+            return self.browse(req);
+        }
         let mut relaxed = false;
         let text = query::build(&parsed, &self.fields, &self.searcher, Mode::All);
         let mut fruit = collect(self.full_query(text, req).as_ref())?;
@@ -218,23 +238,11 @@ impl SearchEngine {
         };
         let mut hits = Vec::with_capacity(page.len());
         for (key, addr) in page {
-            let doc: TantivyDocument = self.searcher.doc(addr)?;
-            let summary = doc
-                .get_first(self.fields.summary)
-                .and_then(|v| v.as_bytes())
-                .and_then(|b| serde_json::from_slice(b).ok())
-                .unwrap_or(serde_json::Value::Null);
-            let (title_html, snippet_html) = match &highlight {
-                Some(h) => h.highlight(&doc),
-                None => (None, None),
-            };
-            hits.push(Hit {
-                key: self.key_of(addr)?,
-                score: if scored { key.score } else { 0.0 },
-                summary,
-                title_html,
-                snippet_html,
-            });
+            hits.push(self.hit(
+                addr,
+                if scored { key.score } else { 0.0 },
+                highlight.as_ref(),
+            )?);
         }
         let facets = if req.facets {
             Facet::ALL
@@ -261,17 +269,68 @@ impl SearchEngine {
         })
     }
 
+    /// Every record, no word and no filter: the counts and orders computed at opening.
+    fn browse(&self, req: &SearchRequest) -> Result<SearchResults, SearchError> {
+        let order = match req.sort {
+            Sort::Title => &self.browse.by_title,
+            Sort::Relevance | Sort::Modified => &self.browse.by_modified,
+        };
+        let hits = order
+            .iter()
+            .skip(req.offset)
+            .take(req.limit)
+            .map(|addr| self.hit(*addr, 0.0, None))
+            .collect::<Result<Vec<_>, _>>()?;
+        let facets = if req.facets {
+            Facet::ALL
+                .iter()
+                .zip(&self.browse.facets)
+                .map(|(f, v)| (*f, v.clone()))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(SearchResults {
+            total: order.len() as u64,
+            hits,
+            facets,
+            relaxed: false,
+        })
+    }
+
+    /// A hit: the stored summary, the highlights.
+    fn hit(
+        &self,
+        addr: DocAddress,
+        score: f32,
+        highlight: Option<&Highlighter>,
+    ) -> Result<Hit, SearchError> {
+        let doc: TantivyDocument = self.searcher.doc(addr)?;
+        let summary = doc
+            .get_first(self.fields.summary)
+            .and_then(|v| v.as_bytes())
+            .and_then(|b| serde_json::from_slice(b).ok())
+            .unwrap_or(serde_json::Value::Null);
+        let (title_html, snippet_html) = match highlight {
+            Some(h) => h.highlight(&doc),
+            None => (None, None),
+        };
+        Ok(Hit {
+            key: self.key_of(addr)?,
+            score,
+            summary,
+            title_html,
+            snippet_html,
+        })
+    }
+
     fn key_of(&self, addr: DocAddress) -> Result<String, SearchError> {
-        let seg = self.searcher.segment_reader(addr.segment_ord);
-        let col = seg.fast_fields().str("key")?;
-        let mut out = String::new();
-        if let Some(col) = col
-            && let Some(ord) = col.ords().first(addr.doc_id)
-        {
-            col.ord_to_str(ord, &mut out)
-                .map_err(|e| SearchError::Tantivy(e.into()))?;
-        }
-        Ok(out)
+        Ok(self
+            .columns
+            .get(addr.segment_ord as usize)
+            .and_then(|c| c.keys.get(addr.doc_id as usize))
+            .cloned()
+            .unwrap_or_default())
     }
 
     /// Completions of `prefix` (the words typed so far, the last one unfinished): at most
@@ -365,13 +424,12 @@ impl SearchEngine {
         let fruit = self.searcher.search(
             records_query.as_ref(),
             &Collect {
-                fields: &self.fields,
+                columns: &self.columns,
                 sort: Sort::Relevance,
                 scored: true,
                 k: limit,
                 facets: false,
                 filter: Filter::default(),
-                single_segment: true,
             },
         )?;
         let mut top = fruit.top;
@@ -396,7 +454,12 @@ impl SearchEngine {
     pub fn matching(&self, q: &str) -> Result<Vec<(String, f32)>, SearchError> {
         let parsed = self.parse(q)?;
         let query = query::build(&parsed, &self.fields, &self.searcher, Mode::All);
-        let found = self.searcher.search(query.as_ref(), &AllKeys)?;
+        let found = self.searcher.search(
+            query.as_ref(),
+            &AllKeys {
+                columns: &self.columns,
+            },
+        )?;
         Ok(found)
     }
 }
@@ -466,23 +529,25 @@ impl Ord for SortKey {
 }
 
 struct Collect<'a> {
-    fields: &'a Fields,
+    columns: &'a [Arc<SegmentColumns>],
     sort: Sort,
     scored: bool,
     k: usize,
     facets: bool,
     filter: Filter,
-    single_segment: bool,
 }
 
 struct Fruit {
     total: u64,
     top: Vec<(SortKey, DocAddress)>,
+    /// Per facet: value and count, every value with a count (several segments) or the
+    /// [`FACET_VALUES`] most frequent (one segment).
     facets: HashMap<Facet, Vec<(String, u64)>>,
 }
 
 struct SegmentCollect {
     segment: SegmentOrdinal,
+    columns: Arc<SegmentColumns>,
     sort: Sort,
     scored: bool,
     k: usize,
@@ -490,13 +555,8 @@ struct SegmentCollect {
     single_segment: bool,
     total: u64,
     heap: BinaryHeap<std::cmp::Reverse<SortKey>>,
-    flags: std::sync::Arc<dyn ColumnValues<u64>>,
-    modified: std::sync::Arc<dyn ColumnValues<i64>>,
-    ord: std::sync::Arc<dyn ColumnValues<u64>>,
-    title_rank: Option<std::sync::Arc<dyn ColumnValues<u64>>>,
-    bbox: Option<[std::sync::Arc<dyn ColumnValues<f64>>; 4]>,
-    period: Option<[std::sync::Arc<dyn ColumnValues<i64>>; 2]>,
-    facet_columns: Vec<(Facet, StrColumn, Vec<u32>)>,
+    /// Per facet (in [`Facet::ALL`] order) when counting, a count per value ordinal.
+    counts: Vec<Vec<u32>>,
 }
 
 impl Collector for Collect<'_> {
@@ -506,53 +566,31 @@ impl Collector for Collect<'_> {
     fn for_segment(
         &self,
         segment: SegmentOrdinal,
-        reader: &SegmentReader,
+        _: &SegmentReader,
     ) -> tantivy::Result<SegmentCollect> {
-        let ff = reader.fast_fields();
-        let f64col = |name: &str| ff.column_first_or_default::<f64>(name);
-        let i64col = |name: &str| ff.column_first_or_default::<i64>(name);
-        let bbox = match self.filter.bbox {
-            Some(_) => Some([
-                f64col("min_x")?,
-                f64col("min_y")?,
-                f64col("max_x")?,
-                f64col("max_y")?,
-            ]),
-            None => None,
+        let columns = self.columns.get(segment as usize).cloned().ok_or_else(|| {
+            tantivy::TantivyError::InternalError(format!("no columns for segment {segment}"))
+        })?;
+        let counts = if self.facets {
+            columns
+                .facets
+                .iter()
+                .map(|f| vec![0u32; f.values.len()])
+                .collect()
+        } else {
+            Vec::new()
         };
-        let period = match self.filter.period {
-            Some(_) => Some([i64col("t_start")?, i64col("t_end")?]),
-            None => None,
-        };
-        let mut facet_columns = Vec::new();
-        if self.facets {
-            for facet in Facet::ALL {
-                if let Some(col) = ff.str(facet.name())? {
-                    let n = col.num_terms();
-                    facet_columns.push((facet, col, vec![0u32; n]));
-                }
-            }
-        }
-        let _ = self.fields;
         Ok(SegmentCollect {
             segment,
+            columns,
             sort: self.sort,
             scored: self.scored,
             k: self.k,
             filter: self.filter,
-            single_segment: self.single_segment,
+            single_segment: self.columns.len() == 1,
             total: 0,
             heap: BinaryHeap::with_capacity(self.k.min(10_000) + 1),
-            flags: ff.column_first_or_default::<u64>("flags")?,
-            modified: i64col("modified")?,
-            ord: ff.column_first_or_default::<u64>("ord")?,
-            title_rank: match self.sort {
-                Sort::Title => Some(ff.column_first_or_default::<u64>("title_rank")?),
-                _ => None,
-            },
-            bbox,
-            period,
-            facet_columns,
+            counts,
         })
     }
 
@@ -586,32 +624,31 @@ impl Collector for Collect<'_> {
         })
     }
 }
-
 impl SegmentCollect {
     fn keep(&self, doc: DocId) -> bool {
         if self.filter.is_empty() {
             return true;
         }
-        let flags = self.flags.get_val(doc);
+        let c = &self.columns;
+        let d = doc as usize;
+        let flags = c.flags[d];
         if self.filter.published && flags & FLAG_PUBLISHED == 0 {
             return false;
         }
-        if let (Some([qx0, qy0, qx1, qy1]), Some([x0, y0, x1, y1])) = (self.filter.bbox, &self.bbox)
-            && (flags & FLAG_BBOX == 0
-                || x0.get_val(doc) > qx1
-                || x1.get_val(doc) < qx0
-                || y0.get_val(doc) > qy1
-                || y1.get_val(doc) < qy0)
-        {
-            return false;
+        if let Some([qx0, qy0, qx1, qy1]) = self.filter.bbox {
+            let [x0, y0, x1, y1] = c.bbox[d];
+            if flags & FLAG_BBOX == 0 || x0 > qx1 || x1 < qx0 || y0 > qy1 || y1 < qy0 {
+                return false;
+            }
         }
-        if let (Some((a, b)), Some([s, e])) = (self.filter.period, &self.period)
-            && (flags & FLAG_TEMPORAL == 0 || s.get_val(doc) > b || e.get_val(doc) < a)
-        {
-            return false;
+        if let Some((a, b)) = self.filter.period {
+            let (s, e) = c.period[d];
+            if flags & FLAG_TEMPORAL == 0 || s > b || e < a {
+                return false;
+            }
         }
         if let Some(since) = self.filter.modified_since
-            && self.modified.get_val(doc) < since
+            && c.modified[d] < since
         {
             return false;
         }
@@ -623,13 +660,13 @@ impl SegmentCollector for SegmentCollect {
     type Fruit = Fruit;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if !self.keep(doc) {
+        if doc as usize >= self.columns.keys.len() || !self.keep(doc) {
             return;
         }
         self.total += 1;
-        for (_, col, counts) in &mut self.facet_columns {
-            for ord in col.ords().values_for_doc(doc) {
-                if let Some(c) = counts.get_mut(ord as usize) {
+        for (counts, values) in self.counts.iter_mut().zip(&self.columns.facets) {
+            for &o in values.of(doc) {
+                if let Some(c) = counts.get_mut(o as usize) {
                     *c += 1;
                 }
             }
@@ -637,24 +674,18 @@ impl SegmentCollector for SegmentCollect {
         if self.k == 0 {
             return;
         }
-        let modified = self.modified.get_val(doc);
+        let d = doc as usize;
         let primary = match (self.sort, self.scored) {
             (Sort::Relevance, true) => f64::from(score),
-            (Sort::Title, _) => {
-                -(self
-                    .title_rank
-                    .as_ref()
-                    .map(|c| c.get_val(doc))
-                    .unwrap_or(0) as f64)
-            }
+            (Sort::Title, _) => -(self.columns.title_rank[d] as f64),
             // Newest first: the modification date is the secondary key already.
             _ => 0.0,
         };
         let key = SortKey {
             primary,
-            modified,
+            modified: self.columns.modified[d],
             score,
-            ord: self.ord.get_val(doc),
+            ord: self.columns.ord[d],
             doc,
         };
         if self.heap.len() < self.k {
@@ -675,12 +706,14 @@ impl SegmentCollector for SegmentCollect {
             .map(|std::cmp::Reverse(k)| (k, DocAddress::new(segment, k.doc)))
             .collect();
         let mut facets = HashMap::new();
-        for (facet, col, counts) in self.facet_columns {
-            let mut nonzero: Vec<(u64, u32)> = counts
+        for ((facet, counts), values) in
+            Facet::ALL.iter().zip(self.counts).zip(&self.columns.facets)
+        {
+            let mut nonzero: Vec<(u32, u32)> = counts
                 .iter()
                 .enumerate()
                 .filter(|(_, c)| **c > 0)
-                .map(|(o, c)| (o as u64, *c))
+                .map(|(o, c)| (o as u32, *c))
                 .collect();
             if self.single_segment && nonzero.len() > FACET_VALUES {
                 // Ordinals follow the values' order, so (count desc, ordinal asc) is
@@ -688,14 +721,16 @@ impl SegmentCollector for SegmentCollect {
                 nonzero.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
                 nonzero.truncate(FACET_VALUES);
             }
-            let mut values = Vec::with_capacity(nonzero.len());
-            for (ord, count) in nonzero {
-                let mut s = String::new();
-                if col.ord_to_str(ord, &mut s).unwrap_or(false) {
-                    values.push((s, u64::from(count)));
-                }
-            }
-            facets.insert(facet, values);
+            let named = nonzero
+                .into_iter()
+                .filter_map(|(o, c)| {
+                    values
+                        .values
+                        .get(o as usize)
+                        .map(|v| (v.clone(), u64::from(c)))
+                })
+                .collect();
+            facets.insert(*facet, named);
         }
         Fruit {
             total: self.total,
@@ -706,24 +741,29 @@ impl SegmentCollector for SegmentCollect {
 }
 
 /// Collects every match's key and score.
-struct AllKeys;
+struct AllKeys<'a> {
+    columns: &'a [Arc<SegmentColumns>],
+}
 
 struct SegmentKeys {
-    keys: Option<StrColumn>,
+    columns: Arc<SegmentColumns>,
     found: Vec<(String, f32)>,
 }
 
-impl Collector for AllKeys {
+impl Collector for AllKeys<'_> {
     type Fruit = Vec<(String, f32)>;
     type Child = SegmentKeys;
 
     fn for_segment(
         &self,
-        _: SegmentOrdinal,
-        reader: &SegmentReader,
+        segment: SegmentOrdinal,
+        _: &SegmentReader,
     ) -> tantivy::Result<SegmentKeys> {
+        let columns = self.columns.get(segment as usize).cloned().ok_or_else(|| {
+            tantivy::TantivyError::InternalError(format!("no columns for segment {segment}"))
+        })?;
         Ok(SegmentKeys {
-            keys: reader.fast_fields().str("key")?,
+            columns,
             found: Vec::new(),
         })
     }
@@ -741,13 +781,8 @@ impl SegmentCollector for SegmentKeys {
     type Fruit = Vec<(String, f32)>;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if let Some(col) = &self.keys
-            && let Some(ord) = col.ords().first(doc)
-        {
-            let mut key = String::new();
-            if col.ord_to_str(ord, &mut key).unwrap_or(false) {
-                self.found.push((key, score));
-            }
+        if let Some(key) = self.columns.keys.get(doc as usize) {
+            self.found.push((key.clone(), score));
         }
     }
 
@@ -1135,6 +1170,24 @@ mod tests {
         assert_eq!(by_date[0], "Sanzioni al Codice della strada");
         assert_eq!(by_date[1], "Scuole statali");
         assert_eq!(by_date[2], "Farmacie comunali");
+    }
+
+    #[test]
+    fn browsing_answers_like_the_collector() {
+        let e = engine();
+        for sort in [Sort::Relevance, Sort::Modified, Sort::Title] {
+            for (offset, limit) in [(0, 20), (0, 3), (3, 3), (6, 3), (10, 5)] {
+                let req = SearchRequest {
+                    sort,
+                    offset,
+                    limit,
+                    ..Default::default()
+                };
+                let fast = e.search_with(&req, true).unwrap();
+                let slow = e.search_with(&req, false).unwrap();
+                assert_eq!(fast, slow, "{sort:?} {offset} {limit}");
+            }
+        }
     }
 
     #[test]

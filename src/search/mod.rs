@@ -19,6 +19,7 @@
 //! `harvest`) is [`publish`]'s business.
 
 pub mod analysis;
+pub mod columns;
 pub mod doc;
 pub mod engine;
 pub mod index;
