@@ -206,7 +206,11 @@ impl SearchEngine {
                 },
             )
         };
-        if parsed.is_empty() && filter.is_empty() && req.filters.iter().all(|(_, v)| v.is_empty()) {
+        if browse
+            && parsed.is_empty()
+            && filter.is_empty()
+            && req.filters.iter().all(|(_, v)| v.is_empty())
+        {
             return self.browse(req);
         }
         let mut relaxed = false;
@@ -555,8 +559,41 @@ struct SegmentCollect {
     single_segment: bool,
     total: u64,
     heap: BinaryHeap<std::cmp::Reverse<SortKey>>,
-    /// Per facet (in [`Facet::ALL`] order) when counting, a count per value ordinal.
+    /// Per facet (in [`Facet::ALL`] order) when counting, a count per value ordinal
+    /// (from [`COUNTS`], all zero), and the ordinals counted.
     counts: Vec<Vec<u32>>,
+    touched: Vec<Vec<u32>>,
+}
+
+thread_local! {
+    /// Count arrays kept zeroed between searches: allocating one per facet per search
+    /// (tens of thousands of keywords on a large catalogue) cost more page faults than
+    /// counting.
+    static COUNTS: std::cell::RefCell<Vec<Vec<u32>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A zeroed count array of at least `len` slots.
+fn take_counts(len: usize) -> Vec<u32> {
+    let mut v = COUNTS.with(|c| c.borrow_mut().pop()).unwrap_or_default();
+    if v.len() < len {
+        v.resize(len, 0);
+    }
+    v
+}
+
+/// Gives back a count array whose non-zero slots are exactly `touched`.
+fn give_counts(mut v: Vec<u32>, touched: &[u32]) {
+    for &o in touched {
+        if let Some(c) = v.get_mut(o as usize) {
+            *c = 0;
+        }
+    }
+    COUNTS.with(|c| {
+        let mut pool = c.borrow_mut();
+        if pool.len() < 2 * Facet::ALL.len() {
+            pool.push(v);
+        }
+    });
 }
 
 impl Collector for Collect<'_> {
@@ -571,15 +608,16 @@ impl Collector for Collect<'_> {
         let columns = self.columns.get(segment as usize).cloned().ok_or_else(|| {
             tantivy::TantivyError::InternalError(format!("no columns for segment {segment}"))
         })?;
-        let counts = if self.facets {
+        let counts: Vec<Vec<u32>> = if self.facets {
             columns
                 .facets
                 .iter()
-                .map(|f| vec![0u32; f.values.len()])
+                .map(|f| take_counts(f.values.len()))
                 .collect()
         } else {
             Vec::new()
         };
+        let touched = vec![Vec::new(); counts.len()];
         Ok(SegmentCollect {
             segment,
             columns,
@@ -591,6 +629,7 @@ impl Collector for Collect<'_> {
             total: 0,
             heap: BinaryHeap::with_capacity(self.k.min(10_000) + 1),
             counts,
+            touched,
         })
     }
 
@@ -664,9 +703,17 @@ impl SegmentCollector for SegmentCollect {
             return;
         }
         self.total += 1;
-        for (counts, values) in self.counts.iter_mut().zip(&self.columns.facets) {
+        for ((counts, touched), values) in self
+            .counts
+            .iter_mut()
+            .zip(&mut self.touched)
+            .zip(&self.columns.facets)
+        {
             for &o in values.of(doc) {
                 if let Some(c) = counts.get_mut(o as usize) {
+                    if *c == 0 {
+                        touched.push(o);
+                    }
                     *c += 1;
                 }
             }
@@ -706,15 +753,17 @@ impl SegmentCollector for SegmentCollect {
             .map(|std::cmp::Reverse(k)| (k, DocAddress::new(segment, k.doc)))
             .collect();
         let mut facets = HashMap::new();
-        for ((facet, counts), values) in
-            Facet::ALL.iter().zip(self.counts).zip(&self.columns.facets)
+        for (((facet, counts), touched), values) in Facet::ALL
+            .iter()
+            .zip(self.counts)
+            .zip(self.touched)
+            .zip(&self.columns.facets)
         {
-            let mut nonzero: Vec<(u32, u32)> = counts
+            let mut nonzero: Vec<(u32, u32)> = touched
                 .iter()
-                .enumerate()
-                .filter(|(_, c)| **c > 0)
-                .map(|(o, c)| (o as u32, *c))
+                .map(|&o| (o, counts.get(o as usize).copied().unwrap_or(0)))
                 .collect();
+            give_counts(counts, &touched);
             if self.single_segment && nonzero.len() > FACET_VALUES {
                 // Ordinals follow the values' order, so (count desc, ordinal asc) is
                 // (count desc, value asc): the values returned, exactly.

@@ -46,6 +46,15 @@ fn tv(path: &Path) -> impl FnOnce(tantivy::TantivyError) -> SearchError + '_ {
     }
 }
 
+/// Small stored-document blocks: a page of hits reads 20 records at random places, and
+/// each read decompresses the record's whole block (16 KB by default).
+fn settings() -> tantivy::IndexSettings {
+    tantivy::IndexSettings {
+        docstore_blocksize: 4096,
+        ..Default::default()
+    }
+}
+
 /// Registers the analyzers an index of this schema needs.
 pub(crate) fn prepare(index: &Index) {
     analysis::register(index.tokenizers());
@@ -61,7 +70,11 @@ pub fn write_index(
 ) -> Result<IndexStats, SearchError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let (schema, fields) = Fields::schema();
-    let index = Index::create_in_dir(dir, schema).map_err(tv(dir))?;
+    let index = Index::builder()
+        .schema(schema)
+        .settings(settings())
+        .create_in_dir(dir)
+        .map_err(tv(dir))?;
     prepare(&index);
     fill(&index, &fields, docs).map_err(|e| match e {
         SearchError::Tantivy(source) => SearchError::Index {
@@ -82,7 +95,10 @@ pub fn write_index(
 /// An index of `docs` in memory.
 pub(crate) fn in_memory(docs: &[SearchDoc]) -> Result<(Index, Fields), SearchError> {
     let (schema, fields) = Fields::schema();
-    let index = Index::create_in_ram(schema);
+    let index = Index::builder()
+        .schema(schema)
+        .settings(settings())
+        .create_in_ram()?;
     prepare(&index);
     fill(&index, &fields, docs)?;
     Ok((index, fields))
