@@ -27,17 +27,29 @@ use super::{Facet, FacetCount};
 #[derive(Debug, Default)]
 pub struct FacetValues {
     pub values: Vec<String>,
+    /// Record `d`'s ordinals are `ords[offsets[d]..offsets[d + 1]]`; when no record has
+    /// more than one value (publisher, licence, frequency, origin), `offsets` is empty and
+    /// `ords[d]` is the ordinal, [`NONE`] for none: one read instead of three.
     offsets: Vec<u32>,
     ords: Vec<u32>,
 }
+
+/// No value.
+const NONE: u32 = u32::MAX;
 
 impl FacetValues {
     /// The ordinals of a record's values.
     #[inline]
     pub fn of(&self, doc: DocId) -> &[u32] {
         let d = doc as usize;
+        if self.offsets.is_empty() {
+            return match self.ords.get(d) {
+                Some(&NONE) | None => &[],
+                Some(_) => &self.ords[d..d + 1],
+            };
+        }
         match (self.offsets.get(d), self.offsets.get(d + 1)) {
-            (Some(&a), Some(&b)) => &self.ords[a as usize..b as usize],
+            (Some(&a), Some(&b)) => self.ords.get(a as usize..b as usize).unwrap_or(&[]),
             _ => &[],
         }
     }
@@ -62,8 +74,8 @@ fn str_column(reader: &SegmentReader, name: &str) -> tantivy::Result<FacetValues
     let Some(col) = reader.fast_fields().str(name)? else {
         return Ok(FacetValues {
             values: Vec::new(),
-            offsets: vec![0; max as usize + 1],
-            ords: Vec::new(),
+            offsets: Vec::new(),
+            ords: vec![NONE; max as usize],
         });
     };
     let mut values = Vec::with_capacity(col.num_terms());
@@ -74,9 +86,28 @@ fn str_column(reader: &SegmentReader, name: &str) -> tantivy::Result<FacetValues
     let mut offsets = Vec::with_capacity(max as usize + 1);
     let mut ords = Vec::new();
     offsets.push(0);
+    let mut single = true;
     for doc in 0..max {
+        let before = ords.len();
         ords.extend(col.term_ords(doc).map(|o| o as u32));
+        single &= ords.len() - before <= 1;
         offsets.push(ords.len() as u32);
+    }
+    if single {
+        let direct = (0..max as usize)
+            .map(|d| {
+                if offsets[d + 1] > offsets[d] {
+                    ords[offsets[d] as usize]
+                } else {
+                    NONE
+                }
+            })
+            .collect();
+        return Ok(FacetValues {
+            values,
+            offsets: Vec::new(),
+            ords: direct,
+        });
     }
     Ok(FacetValues {
         values,

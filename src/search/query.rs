@@ -23,8 +23,8 @@
 //! `"scuola dell'infanzia"` matches the indexed title of that name.
 
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, PhraseQuery,
-    Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, EmptyQuery, FuzzyTermQuery, Occur,
+    PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
@@ -375,19 +375,26 @@ impl Builder<'_> {
 
     /// The disjunction over fields of one word or phrase.
     fn unit(&self, u: &Unit, weight: f32, typos: bool) -> Box<dyn Query> {
+        // Only the fields that hold the terms: a term query on a field without the term
+        // matches nothing but still costs a scorer (and tantivy's union of scorers
+        // allocates its buffers per scorer).
         let mut alts: Vec<Box<dyn Query>> = Vec::new();
         for (pair, boost) in schema::weighted(self.fields) {
             for lang in [Lang::It, Lang::En] {
-                if let Some(q) = exact(pair.get(lang), u.terms(lang)) {
+                if self.holds(pair.get(lang), u.terms(lang))
+                    && let Some(q) = exact(pair.get(lang), u.terms(lang))
+                {
                     alts.push(Box::new(BoostQuery::new(q, boost * weight)));
                 }
             }
         }
+        // Phrases are not typo-corrected: count them as known.
+        let known = !alts.is_empty() || u.it.len() > 1 || u.en.len() > 1;
         let mut heads: Vec<(String, f32)> = head_terms(u)
             .into_iter()
             .map(|t| (t, schema::BOOST_TITLE_HEAD * weight))
             .collect();
-        if typos && !u.quoted && u.raw.chars().count() >= FUZZY_MIN_CHARS && !self.known(u) {
+        if typos && !u.quoted && u.raw.chars().count() >= FUZZY_MIN_CHARS && !known {
             // Misspelt: the words of the index within one edit of it, searched as if typed
             // (at a lower weight). Correcting the word, not its stem, matters: a typo can
             // hide the suffix the stemmer removes (`popolanione` stems to `popolanion`,
@@ -413,12 +420,13 @@ impl Builder<'_> {
             return fields_query(alts);
         }
         let fields = fields_query(alts);
+        // The bonus of the title's subject.
+        heads.dedup_by(|a, b| a.0 == b.0);
+        heads.retain(|(t, _)| self.holds(self.fields.title_head, &vec![(0, t.clone())]));
         if heads.is_empty() {
             return fields;
         }
-        // The bonus of the title's subject.
         let mut clauses = vec![(Occur::Must, fields)];
-        heads.dedup_by(|a, b| a.0 == b.0);
         for (t, boost) in heads {
             let term = Term::from_field_text(self.fields.title_head, &t);
             clauses.push((
@@ -470,28 +478,25 @@ impl Builder<'_> {
         out
     }
 
-    /// Whether a single-term word occurs as is in some field of the index.
-    fn known(&self, u: &Unit) -> bool {
-        for lang in [Lang::It, Lang::En] {
-            let terms = u.terms(lang);
-            if terms.len() != 1 {
-                // Phrases are not typo-corrected: count them as known.
-                return true;
-            }
-            for (pair, _) in schema::weighted(self.fields) {
-                let term = Term::from_field_text(pair.get(lang), &terms[0].1);
-                if self.searcher.doc_freq(&term).unwrap_or(0) > 0 {
-                    return true;
-                }
-            }
-        }
-        false
+    /// Whether `field` holds every one of `terms` (and there is one).
+    fn holds(&self, field: Field, terms: &Terms) -> bool {
+        !terms.is_empty()
+            && terms.iter().all(|(_, t)| {
+                self.searcher
+                    .doc_freq(&Term::from_field_text(field, t))
+                    .unwrap_or(0)
+                    > 0
+            })
     }
 }
 
 /// The best-scoring field counts, a share of the others is added.
-fn fields_query(alts: Vec<Box<dyn Query>>) -> Box<dyn Query> {
-    Box::new(DisjunctionMaxQuery::with_tie_breaker(alts, TIE_BREAKER))
+fn fields_query(mut alts: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    match alts.len() {
+        0 => Box::new(EmptyQuery),
+        1 => alts.pop().unwrap_or_else(|| Box::new(EmptyQuery)),
+        _ => Box::new(DisjunctionMaxQuery::with_tie_breaker(alts, TIE_BREAKER)),
+    }
 }
 
 /// The single terms of a word, to look up among the titles' subjects.
