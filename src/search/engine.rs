@@ -22,14 +22,15 @@ use std::sync::Arc;
 
 use tantivy::collector::{Collector, Count, SegmentCollector};
 use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
-use tantivy::schema::{Field, IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
+use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{
     DocAddress, DocId, Index, IndexReader, ReloadPolicy, Score, Searcher, SegmentOrdinal,
     SegmentReader, TantivyDocument, Term,
 };
 
+use super::analysis::Lang;
 use super::columns::{Browse, SegmentColumns};
+use super::highlight::Highlighter;
 use super::index::{self, days};
 use super::query::{self, Mode, Parsed, SynonymTable};
 use super::schema::{FLAG_BBOX, FLAG_PUBLISHED, FLAG_TEMPORAL, Fields};
@@ -41,8 +42,6 @@ use crate::search::analysis;
 
 /// Values returned per facet, the most frequent first.
 pub const FACET_VALUES: usize = 50;
-/// Characters of a description snippet.
-const SNIPPET_CHARS: usize = 180;
 
 /// An opened search index. Cheap to share (`Arc`); every method takes `&self` and may be
 /// called from many threads at once.
@@ -225,21 +224,7 @@ impl SearchEngine {
         top.sort_by_key(|t| std::cmp::Reverse(t.0));
         let page: Vec<(SortKey, DocAddress)> = top.into_iter().skip(req.offset).collect();
 
-        let highlight = if req.highlight && parsed.has_words() {
-            let marked = query::build(
-                &parsed.for_highlight(),
-                &self.fields,
-                &self.searcher,
-                Mode::Any,
-            );
-            Some(Highlighter::new(
-                &self.searcher,
-                &self.fields,
-                marked.as_ref(),
-            )?)
-        } else {
-            None
-        };
+        let highlight = (req.highlight && parsed.has_words()).then(|| Highlighter::new(&parsed));
         let mut hits = Vec::with_capacity(page.len());
         for (key, addr) in page {
             hits.push(self.hit(
@@ -316,7 +301,19 @@ impl SearchEngine {
             .and_then(|b| serde_json::from_slice(b).ok())
             .unwrap_or(serde_json::Value::Null);
         let (title_html, snippet_html) = match highlight {
-            Some(h) => h.highlight(&doc),
+            Some(h) => {
+                let text = |pair: crate::search::schema::Pair| {
+                    [(pair.it, Lang::It), (pair.en, Lang::En)]
+                        .into_iter()
+                        .find_map(|(f, l)| {
+                            doc.get_first(f).and_then(|v| v.as_str()).map(|t| (t, l))
+                        })
+                };
+                (
+                    text(self.fields.title).and_then(|(t, l)| h.title(t, l)),
+                    text(self.fields.description).and_then(|(t, l)| h.snippet(t, l)),
+                )
+            }
             None => (None, None),
         };
         Ok(Hit {
@@ -640,7 +637,12 @@ impl Collector for Collect<'_> {
         self.scored
     }
 
-    fn merge_fruits(&self, fruits: Vec<Fruit>) -> tantivy::Result<Fruit> {
+    fn merge_fruits(&self, mut fruits: Vec<Fruit>) -> tantivy::Result<Fruit> {
+        if fruits.len() == 1
+            && let Some(one) = fruits.pop()
+        {
+            return Ok(one);
+        }
         let mut total = 0;
         let mut top = Vec::new();
         let mut facets: HashMap<Facet, BTreeMap<String, u64>> = HashMap::new();
@@ -842,80 +844,6 @@ impl SegmentCollector for SegmentKeys {
     fn harvest(self) -> Self::Fruit {
         self.found
     }
-}
-
-/// Highlights the query's words in titles and descriptions.
-struct Highlighter {
-    title: [(Field, SnippetGenerator); 2],
-    description: [(Field, SnippetGenerator); 2],
-}
-
-impl Highlighter {
-    fn new(
-        searcher: &Searcher,
-        fields: &Fields,
-        query: &dyn Query,
-    ) -> Result<Highlighter, SearchError> {
-        let make = |field: Field, chars: usize| -> Result<(Field, SnippetGenerator), SearchError> {
-            let mut g = SnippetGenerator::create(searcher, query, field)?;
-            g.set_max_num_chars(chars);
-            Ok((field, g))
-        };
-        Ok(Highlighter {
-            title: [make(fields.title.it, 1000)?, make(fields.title.en, 1000)?],
-            description: [
-                make(fields.description.it, SNIPPET_CHARS)?,
-                make(fields.description.en, SNIPPET_CHARS)?,
-            ],
-        })
-    }
-
-    fn highlight(&self, doc: &TantivyDocument) -> (Option<String>, Option<String>) {
-        let one = |gens: &[(Field, SnippetGenerator); 2]| {
-            for (field, g) in gens {
-                if let Some(text) = doc.get_first(*field).and_then(|v| v.as_str()) {
-                    return marked(text, &g.snippet(text));
-                }
-            }
-            None
-        };
-        (one(&self.title), one(&self.description))
-    }
-}
-
-/// The snippet's fragment as HTML: escaped, the matched words in `<mark>`, `…` where the
-/// text was cut. A fragment ends on its last word, so the rest of a text that ends
-/// shortly after (a full stop) is kept. `None` when no word matched.
-fn marked(text: &str, snippet: &tantivy::snippet::Snippet) -> Option<String> {
-    if snippet.highlighted().is_empty() {
-        return None;
-    }
-    let range = snippet.fragment_range();
-    let (start, mut end) = (range.start, range.end);
-    if text.len() - end <= 3 {
-        end = text.len();
-    }
-    let mut out = String::new();
-    if start > 0 {
-        out.push('…');
-    }
-    let mut at = start;
-    for h in snippet.highlighted() {
-        let (a, b) = (start + h.start, start + h.end);
-        if a < at || b > end || !text.is_char_boundary(a) || !text.is_char_boundary(b) {
-            continue;
-        }
-        out.push_str(&crate::ogc::html::escape(&text[at..a]));
-        out.push_str("<mark>");
-        out.push_str(&crate::ogc::html::escape(&text[a..b]));
-        out.push_str("</mark>");
-        at = b;
-    }
-    out.push_str(&crate::ogc::html::escape(text.get(at..end).unwrap_or("")));
-    if end < text.len() {
-        out.push('…');
-    }
-    Some(out)
 }
 
 #[cfg(test)]

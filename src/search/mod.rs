@@ -22,6 +22,7 @@ pub mod analysis;
 pub mod columns;
 pub mod doc;
 pub mod engine;
+pub mod highlight;
 pub mod index;
 pub mod publish;
 pub mod query;
