@@ -571,17 +571,19 @@ thread_local! {
     static COUNTS: std::cell::RefCell<Vec<Vec<u32>>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// A zeroed count array of at least `len` slots.
-fn take_counts(len: usize) -> Vec<u32> {
-    let mut v = COUNTS.with(|c| c.borrow_mut().pop()).unwrap_or_default();
+/// Facet `i`'s zeroed count array, of at least `len` slots.
+fn take_counts(i: usize, len: usize) -> Vec<u32> {
+    let mut v = COUNTS
+        .with(|c| c.borrow_mut().get_mut(i).map(std::mem::take))
+        .unwrap_or_default();
     if v.len() < len {
         v.resize(len, 0);
     }
     v
 }
 
-/// Gives back a count array whose non-zero slots are exactly `touched`.
-fn give_counts(mut v: Vec<u32>, touched: &[u32]) {
+/// Gives back facet `i`'s count array, whose non-zero slots are exactly `touched`.
+fn give_counts(i: usize, mut v: Vec<u32>, touched: &[u32]) {
     for &o in touched {
         if let Some(c) = v.get_mut(o as usize) {
             *c = 0;
@@ -589,9 +591,10 @@ fn give_counts(mut v: Vec<u32>, touched: &[u32]) {
     }
     COUNTS.with(|c| {
         let mut pool = c.borrow_mut();
-        if pool.len() < 2 * Facet::ALL.len() {
-            pool.push(v);
+        if pool.len() <= i {
+            pool.resize_with(i + 1, Vec::new);
         }
+        pool[i] = v;
     });
 }
 
@@ -611,7 +614,8 @@ impl Collector for Collect<'_> {
             columns
                 .facets
                 .iter()
-                .map(|f| take_counts(f.values.len()))
+                .enumerate()
+                .map(|(i, f)| take_counts(i, f.values.len()))
                 .collect()
         } else {
             Vec::new()
@@ -749,11 +753,12 @@ impl SegmentCollector for SegmentCollect {
         // Facets are counted here, one at a time over the matches in document order:
         // counting all seven per match, as they come, made each match wait on seven
         // random memory reads.
-        for (((facet, mut counts), mut touched), values) in Facet::ALL
+        for (i, (((facet, mut counts), mut touched), values)) in Facet::ALL
             .iter()
             .zip(self.counts)
             .zip(self.touched)
             .zip(&self.columns.facets)
+            .enumerate()
         {
             for &doc in &self.matched {
                 for &o in values.of(doc) {
@@ -769,7 +774,7 @@ impl SegmentCollector for SegmentCollect {
                 .iter()
                 .map(|&o| (o, counts.get(o as usize).copied().unwrap_or(0)))
                 .collect();
-            give_counts(counts, &touched);
+            give_counts(i, counts, &touched);
             if self.single_segment && nonzero.len() > FACET_VALUES {
                 // Ordinals follow the values' order, so (count desc, ordinal asc) is
                 // (count desc, value asc): the values returned, exactly.
