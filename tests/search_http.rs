@@ -1023,3 +1023,49 @@ async fn build_publishes_the_index_with_its_generation() {
     );
     assert_eq!(search_layout.current().unwrap(), Some(index.index));
 }
+
+#[tokio::test]
+async fn repeated_requests_are_answered_from_the_cache() {
+    let (_tmp, state, router) = indexed();
+    let cache_of = |res: &axum::response::Response| {
+        res.headers()
+            .get("x-portale-cache")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let call = |uri: &'static str| {
+        let router = router.clone();
+        async move {
+            let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
+            let res = router.oneshot(req).await.unwrap();
+            let cache = cache_of(&res);
+            let ctype = res.headers()["content-type"].to_str().unwrap().to_string();
+            let body = res.into_body().collect().await.unwrap().to_bytes();
+            (cache, ctype, body)
+        }
+    };
+    let first = call("/datasets.json?q=scuole&per_page=2").await;
+    assert_eq!(first.0.as_deref(), Some("miss"));
+    assert_eq!(first.1, "application/json");
+    let again = call("/datasets.json?q=scuole&per_page=2").await;
+    assert_eq!(again.0.as_deref(), Some("hit"));
+    assert_eq!(again.2, first.2);
+    // Another query, another answer.
+    let other = call("/datasets.json?q=scuole&per_page=1").await;
+    assert_eq!(other.0.as_deref(), Some("miss"));
+    assert_ne!(other.2, first.2);
+    // Suggestions too, apart from searches with the same query string.
+    assert_eq!(
+        call("/suggest.json?q=scuo").await.0.as_deref(),
+        Some("miss")
+    );
+    assert_eq!(call("/suggest.json?q=scuo").await.0.as_deref(), Some("hit"));
+    assert_eq!(
+        call("/datasets.json?q=scuo").await.0.as_deref(),
+        Some("miss")
+    );
+    // Errors are not kept.
+    let bad = call("/datasets.json?thema=EDUC").await;
+    assert_eq!(bad.0, None);
+    assert_eq!(call("/datasets.json?thema=EDUC").await.0, None);
+    assert_eq!(state.search_index().unwrap().responses().len(), 4);
+}

@@ -56,6 +56,7 @@ pub mod harvest;
 pub mod health;
 pub mod ogc;
 pub mod search;
+mod search_cache;
 pub mod state;
 pub mod tiles;
 pub mod urls;

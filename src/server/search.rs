@@ -31,16 +31,20 @@
 //! an HTML form) count as absent. Without a loaded index both routes answer 503 with a
 //! JSON error saying how to build one. Deep pages cost memory in the engine, so at most
 //! the first [`MAX_OFFSET`] results can be paged through.
+//!
+//! Answers are kept per index for repeated requests ([`super::search_cache`]); the
+//! `X-Portale-Cache` header says `hit` or `miss`.
 
-use axum::Json;
+use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Query, RawQuery, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
+use super::search_cache::{self, ResponseCache};
 use super::urls::Urls;
 use super::{AppState, Current};
 use crate::catalog::percent_encode;
@@ -364,12 +368,20 @@ fn decoded(
 pub async fn datasets(
     State(state): State<AppState>,
     Current(generation): Current,
+    RawQuery(raw): RawQuery,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let query = decoded(query)?;
     let params = parse_search(&query)?;
-    let engine = state.search().ok_or_else(no_index)?;
-    let found = engine.search(&params.request).map_err(search_error)?;
+    let index = state.search_index().ok_or_else(no_index)?;
+    let key = search_cache::key("/datasets.json", generation.name(), raw.as_deref());
+    if let Some(body) = index.responses().get(&key) {
+        return Ok(json_response(body, "hit"));
+    }
+    let found = index
+        .engine()
+        .search(&params.request)
+        .map_err(search_error)?;
     let urls = generation.urls();
     let per_page = params.per_page;
     let total = found.total;
@@ -412,13 +424,40 @@ pub async fn datasets(
         "relaxed": found.relaxed,
         "links": links,
     });
-    Ok(Json(body).into_response())
+    Ok(cached(index.responses(), key, &body))
+}
+
+/// A JSON answer; `cache` (`hit` or `miss`) says whether it was kept from before.
+fn json_response(body: Bytes, cache: &'static str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                HeaderName::from_static("x-portale-cache"),
+                HeaderValue::from_static(cache),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Serialises `body`, keeps it in `cache` under `key`, answers it.
+fn cached(cache: &ResponseCache, key: String, body: &Value) -> Response {
+    // Serialising a `Value` cannot fail.
+    let bytes = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
+    cache.put(key, bytes.clone());
+    json_response(bytes, "miss")
 }
 
 /// `/suggest.json`: completions of what was typed so far.
 pub async fn suggest(
     State(state): State<AppState>,
     Current(generation): Current,
+    RawQuery(raw): RawQuery,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let query = decoded(query)?;
@@ -446,7 +485,12 @@ pub async fn suggest(
         .map(|v| number("limit", v, 1, MAX_SUGGESTIONS))
         .transpose()?
         .unwrap_or(DEFAULT_SUGGESTIONS);
-    let engine = state.search().ok_or_else(no_index)?;
+    let index = state.search_index().ok_or_else(no_index)?;
+    let key = search_cache::key("/suggest.json", generation.name(), raw.as_deref());
+    if let Some(body) = index.responses().get(&key) {
+        return Ok(json_response(body, "hit"));
+    }
+    let engine = index.engine();
     let urls = generation.urls();
     let (words, datasets) = if q.trim().is_empty() {
         (Vec::new(), Vec::new())
@@ -472,7 +516,8 @@ pub async fn suggest(
             .collect();
         (words, datasets)
     };
-    Ok(Json(json!({"q": q, "words": words, "datasets": datasets})).into_response())
+    let body = json!({"q": q, "words": words, "datasets": datasets});
+    Ok(cached(index.responses(), key, &body))
 }
 
 #[cfg(test)]

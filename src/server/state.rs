@@ -301,6 +301,8 @@ pub struct SearchIndex {
     /// index itself opened).
     meta: Option<IndexMeta>,
     engine: Arc<SearchEngine>,
+    /// Answers given from this index, for repeated requests.
+    responses: super::search_cache::ResponseCache,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -331,7 +333,13 @@ impl SearchIndex {
             name: name.to_string(),
             meta,
             engine: Arc::new(engine),
+            responses: Default::default(),
         })
+    }
+
+    /// The answers already given from this index.
+    pub fn responses(&self) -> &super::search_cache::ResponseCache {
+        &self.responses
     }
 
     /// The index's name (what `site/search/CURRENT` holds).
