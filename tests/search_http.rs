@@ -765,7 +765,9 @@ async fn without_an_index_the_search_is_503_and_the_rest_works() {
     get(&router, "/datasets.json?thema=x")
         .await
         .error(StatusCode::BAD_REQUEST);
-    assert_eq!(get(&router, "/-/health").await.status, StatusCode::OK);
+    let health = get(&router, "/-/health").await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.json()["search"], Value::Null);
     assert_eq!(
         get(&router, "/datasets/scuole.json").await.status,
         StatusCode::OK
@@ -806,6 +808,10 @@ async fn a_refresh_is_picked_up_by_reload_and_by_the_watcher() {
     assert_eq!(search(&router, "q=ciclabili").await["total"], 0);
     assert!(state.reload_search_if_changed().unwrap());
     assert_eq!(state.search().unwrap().num_docs(), 7);
+    let health = get(&router, "/-/health").await.json();
+    assert_eq!(health["search"]["index"], refreshed.index.as_str());
+    assert_eq!(health["search"]["records"], 7);
+    assert_eq!(health["search"]["generation"], "g1");
     let a = search(&router, "q=ciclabili").await;
     assert_eq!(ids(&a), ["provincia/00000000000000a3"]);
     // The old engine, held by a request that started before, still answers.

@@ -74,6 +74,9 @@ def main(base, manifest_path):
     h = requests.get(f"{base}/-/health", timeout=10)
     check(h.status_code == 200 and h.json().get("status") == "ok", f"/-/health: {h.status_code} {h.text[:200]}")
     check(h.json().get("generation") == manifest["generation"], "health reports another generation")
+    search = h.json().get("search") or {}
+    check(search.get("generation") == manifest["generation"] and search.get("records", 0) >= len(manifest["datasets"]),
+          f"health reports no search index of the served generation: {search}")
 
     lst = requests.get(f"{base}/datasets.json", timeout=10)
     check(lst.status_code == 200, f"/datasets.json: {lst.status_code}")
