@@ -378,13 +378,9 @@ pub async fn datasets(
     if let Some(body) = index.responses().get(&key) {
         return Ok(json_response(body, "hit"));
     }
-    // A search takes a millisecond or so of CPU: on the blocking pool, so that tiles and
-    // downloads answered by the same workers do not wait behind it.
-    let engine = index.engine().clone();
-    let request = params.request.clone();
-    let found = tokio::task::spawn_blocking(move || engine.search(&request))
-        .await
-        .map_err(ApiError::internal)?
+    let found = index
+        .engine()
+        .search(&params.request)
         .map_err(search_error)?;
     let urls = generation.urls();
     let per_page = params.per_page;
@@ -499,11 +495,7 @@ pub async fn suggest(
     let (words, datasets) = if q.trim().is_empty() {
         (Vec::new(), Vec::new())
     } else {
-        let (engine, typed) = (engine.clone(), q.to_string());
-        let s = tokio::task::spawn_blocking(move || engine.suggest(&typed, limit))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(search_error)?;
+        let s = engine.suggest(q, limit).map_err(search_error)?;
         let words = s
             .words
             .into_iter()
