@@ -35,8 +35,8 @@ use super::index::{self, days};
 use super::query::{self, Mode, Parsed, SynonymTable};
 use super::schema::{FLAG_BBOX, FLAG_PUBLISHED, FLAG_TEMPORAL, Fields};
 use super::{
-    Facet, FacetCount, Hit, MAX_LIMIT, MAX_QUERY_CHARS, SearchDoc, SearchError, SearchRequest,
-    SearchResults, Sort, Suggestions, Synonyms,
+    Facet, FacetCount, Hit, MAX_LIMIT, MAX_QUERY_CHARS, MAX_QUERY_WORDS, SearchDoc, SearchError,
+    SearchRequest, SearchResults, Sort, Suggestions, Synonyms,
 };
 use crate::search::analysis;
 
@@ -139,7 +139,14 @@ impl SearchEngine {
                 q.chars().count()
             )));
         }
-        Ok(query::parse(q, &self.table))
+        let parsed = query::parse(q, &self.table);
+        let words = parsed.required.len() + parsed.excluded.len();
+        if words > MAX_QUERY_WORDS {
+            return Err(SearchError::BadRequest(format!(
+                "the query has {words} words and phrases; at most {MAX_QUERY_WORDS} are accepted"
+            )));
+        }
+        Ok(parsed)
     }
 
     /// The text query with the facet filters.
@@ -1300,6 +1307,17 @@ mod tests {
         assert_eq!(m[0].0, "scuole");
         assert_eq!(e.matching("").unwrap().len(), 7);
         assert!(e.matching(&"x".repeat(600)).is_err());
+        let many = (0..40)
+            .map(|i| format!("parola{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let err = e.matching(&many).unwrap_err().to_string();
+        assert!(err.contains("40 words"), "{err}");
+        let enough = (0..32)
+            .map(|i| format!("parola{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(e.matching(&enough).is_ok());
     }
 
     #[test]

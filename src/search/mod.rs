@@ -40,6 +40,9 @@ pub use synonyms::Synonyms;
 
 /// Longest query text accepted, in characters: a longer `q` is an error, not truncated.
 pub const MAX_QUERY_CHARS: usize = 500;
+/// Most words and phrases in a query (each costs a clause per field and, misspelt, a
+/// search of the dictionary): a longer query is an error.
+pub const MAX_QUERY_WORDS: usize = 32;
 /// Largest page of results.
 pub const MAX_LIMIT: usize = 1000;
 
