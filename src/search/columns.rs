@@ -38,6 +38,27 @@ pub struct FacetValues {
 const NONE: u32 = u32::MAX;
 
 impl FacetValues {
+    /// Adds one to `counts[o]` for every value `o` of every record of `docs`.
+    pub fn count(&self, docs: &[DocId], counts: &mut [u32]) {
+        if self.offsets.is_empty() {
+            for &d in docs {
+                if let Some(&o) = self.ords.get(d as usize)
+                    && let Some(c) = counts.get_mut(o as usize)
+                {
+                    *c += 1;
+                }
+            }
+            return;
+        }
+        for &d in docs {
+            for &o in self.of(d) {
+                if let Some(c) = counts.get_mut(o as usize) {
+                    *c += 1;
+                }
+            }
+        }
+    }
+
     /// The ordinals of a record's values.
     #[inline]
     pub fn of(&self, doc: DocId) -> &[u32] {

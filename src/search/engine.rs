@@ -564,9 +564,8 @@ struct SegmentCollect {
     total: u64,
     heap: BinaryHeap<std::cmp::Reverse<SortKey>>,
     /// Per facet (in [`Facet::ALL`] order) when counting, a count per value ordinal
-    /// (from [`COUNTS`], all zero), and the ordinals counted.
+    /// (from [`COUNTS`], all zero).
     counts: Vec<Vec<u32>>,
-    touched: Vec<Vec<u32>>,
     /// The matches (kept, in document order) when counting facets.
     matched: Vec<DocId>,
 }
@@ -589,13 +588,8 @@ fn take_counts(i: usize, len: usize) -> Vec<u32> {
     v
 }
 
-/// Gives back facet `i`'s count array, whose non-zero slots are exactly `touched`.
-fn give_counts(i: usize, mut v: Vec<u32>, touched: &[u32]) {
-    for &o in touched {
-        if let Some(c) = v.get_mut(o as usize) {
-            *c = 0;
-        }
-    }
+/// Gives back facet `i`'s count array, zeroed.
+fn give_counts(i: usize, v: Vec<u32>) {
     COUNTS.with(|c| {
         let mut pool = c.borrow_mut();
         if pool.len() <= i {
@@ -627,7 +621,6 @@ impl Collector for Collect<'_> {
         } else {
             Vec::new()
         };
-        let touched = vec![Vec::new(); counts.len()];
         Ok(SegmentCollect {
             segment,
             columns,
@@ -639,7 +632,6 @@ impl Collector for Collect<'_> {
             total: 0,
             heap: BinaryHeap::with_capacity(self.k.min(10_000) + 1),
             counts,
-            touched,
             matched: Vec::new(),
         })
     }
@@ -760,28 +752,23 @@ impl SegmentCollector for SegmentCollect {
         // Facets are counted here, one at a time over the matches in document order:
         // counting all seven per match, as they come, made each match wait on seven
         // random memory reads.
-        for (i, (((facet, mut counts), mut touched), values)) in Facet::ALL
+        for (i, ((facet, mut counts), values)) in Facet::ALL
             .iter()
             .zip(self.counts)
-            .zip(self.touched)
             .zip(&self.columns.facets)
             .enumerate()
         {
-            for &doc in &self.matched {
-                for &o in values.of(doc) {
-                    if let Some(c) = counts.get_mut(o as usize) {
-                        if *c == 0 {
-                            touched.push(o);
-                        }
-                        *c += 1;
-                    }
+            values.count(&self.matched, &mut counts);
+            // One pass over the array (sequential, a few microseconds even for tens of
+            // thousands of keywords) finds the counted values and leaves it zeroed.
+            let mut nonzero: Vec<(u32, u32)> = Vec::new();
+            for (o, c) in counts.iter_mut().enumerate() {
+                if *c > 0 {
+                    nonzero.push((o as u32, *c));
+                    *c = 0;
                 }
             }
-            let mut nonzero: Vec<(u32, u32)> = touched
-                .iter()
-                .map(|&o| (o, counts.get(o as usize).copied().unwrap_or(0)))
-                .collect();
-            give_counts(i, counts, &touched);
+            give_counts(i, counts);
             if self.single_segment && nonzero.len() > FACET_VALUES {
                 // Ordinals follow the values' order, so (count desc, ordinal asc) is
                 // (count desc, value asc): the values returned, exactly.
