@@ -1075,3 +1075,71 @@ async fn repeated_requests_are_answered_from_the_cache() {
     assert_eq!(call("/datasets.json?thema=EDUC").await.0, None);
     assert_eq!(state.search_index().unwrap().responses().len(), 4);
 }
+
+#[tokio::test]
+async fn the_search_page_is_html_with_results_facets_and_a_language_switch() {
+    let (_tmp, _state, router) = indexed();
+    let req = Request::builder()
+        .uri("/datasets?q=scuola")
+        .body(Body::empty())
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()["content-type"].to_str().unwrap(),
+        "text/html; charset=utf-8"
+    );
+    let body =
+        String::from_utf8(res.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(body.starts_with("<!DOCTYPE html>"), "{body}");
+    assert!(body.contains(r#"<html lang="it">"#));
+    assert!(body.contains("Catalogo dei dati"));
+    // The result, its highlighted title, a link to its page.
+    assert!(
+        body.contains("<mark>Scuole</mark> primarie e dell&#39;infanzia"),
+        "{body}"
+    );
+    assert!(
+        body.contains(r#"href="https://dati.example.it/capannori/datasets/scuole""#),
+        "{body}"
+    );
+    // The query is kept in the form, escaped; the facets are links that add a filter.
+    assert!(body.contains(r#"value="scuola""#));
+    assert!(body.contains("/datasets?q=scuola&#38;theme=EDUC"), "{body}");
+    // No script: the page works without JavaScript.
+    assert!(!body.contains("<script"));
+
+    // A filter applied: its link removes it; the English page.
+    let r = get(&router, "/datasets?q=scuola&theme=EDUC&lang=en").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let en = String::from_utf8(r.body.to_vec()).unwrap();
+    assert!(en.contains(r#"<html lang="en">"#));
+    assert!(en.contains("Data catalogue"));
+    assert!(en.contains(r#"aria-current="true">✓ "#), "{en}");
+    assert!(en.contains("/datasets?q=scuola&#38;lang=en"), "{en}");
+    // The switch back to Italian keeps the search.
+    assert!(
+        en.contains(
+            r#"href="https://dati.example.it/capannori/datasets?q=scuola&#38;theme=EDUC" hreflang="it""#
+        ),
+        "{en}"
+    );
+
+    // A hostile query is text, never markup.
+    let r = get(&router, "/datasets?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
+    let hostile = String::from_utf8(r.body.to_vec()).unwrap();
+    assert!(!hostile.contains("<script"), "{hostile}");
+    assert!(
+        hostile.contains("&lt;script&gt;") || hostile.contains("&#60;script&#62;"),
+        "{hostile}"
+    );
+
+    // A bad parameter is a 400 page naming it.
+    let r = get(&router, "/datasets?thema=EDUC").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let bad = String::from_utf8(r.body.to_vec()).unwrap();
+    assert!(
+        bad.contains("Richiesta non valida") && bad.contains("thema"),
+        "{bad}"
+    );
+}

@@ -23,6 +23,7 @@
 //!
 //! | route | file |
 //! |---|---|
+//! | `GET/HEAD /datasets` (the catalogue search page, HTML) | [`pages`] |
 //! | `GET/HEAD /datasets.json` (search), `/suggest.json` (completions) | [`search`] |
 //! | `GET/HEAD /datasets/{id}.json` | [`datasets`] |
 //! | `GET/HEAD /catalog.ttl`, `/catalog.rdf`, `/catalog.jsonld`, `/datasets/{id}.{ttl,rdf,jsonld}` | [`dcat`] |
@@ -55,6 +56,7 @@ pub mod files;
 pub mod harvest;
 pub mod health;
 pub mod ogc;
+pub mod pages;
 pub mod search;
 mod search_cache;
 pub mod state;
@@ -84,6 +86,7 @@ pub const GENERATION_HEADER: &str = "x-portale-generation";
 /// The router with every route, the generation pinning middleware and request tracing.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .route("/datasets", get(pages::datasets))
         .route("/datasets.json", get(search::datasets))
         .route("/suggest.json", get(search::suggest))
         .route("/datasets/{file}", get(datasets::one))

@@ -1,0 +1,516 @@
+//! The HTML pages for citizens, rendered on the server from templates compiled into the
+//! binary (askama, `static/templates/`), Italian first with an English switch (`lang=en`).
+//! They work without JavaScript: the search is a form, facets and pages are links.
+//!
+//! `GET /datasets`: the catalogue search. It takes the parameters of `/datasets.json`
+//! ([`super::search`]) plus `lang`, and shows the results with their highlighted
+//! snippets, the facets as filter links with their counts (a selected value's link
+//! removes it), the sort orders and the pages.
+//!
+//! Pitfalls: every text from the records is escaped by the templates; only the engine's
+//! highlights, which it escapes itself, are inserted as HTML. Links keep every parameter
+//! but the one they change, so a filter survives paging and sorting.
+
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::error::ApiError;
+use super::search::{SearchParams, facet_label, parse_search};
+use super::{AppState, Current};
+use crate::catalog::percent_encode;
+use crate::search::{Facet, Sort};
+
+/// The texts of the pages in one language.
+pub struct Texts {
+    pub lang: &'static str,
+    pub other_lang: &'static str,
+    pub other_lang_name: &'static str,
+    pub skip_to_content: &'static str,
+    pub language: &'static str,
+    pub footer: &'static str,
+    pub catalogue: &'static str,
+    pub search_label: &'static str,
+    pub search_button: &'static str,
+    pub filters: &'static str,
+    pub relaxed: &'static str,
+    pub sort: &'static str,
+    pub pages: &'static str,
+    pub as_json: &'static str,
+    pub harvested_from: &'static str,
+    pub modified: &'static str,
+    pub error: &'static str,
+}
+
+pub const ITALIAN: Texts = Texts {
+    lang: "it",
+    other_lang: "en",
+    other_lang_name: "English",
+    skip_to_content: "Vai al contenuto",
+    language: "Lingua",
+    footer: "Dati aperti pubblicati con Portale. I dati sono riutilizzabili secondo la licenza indicata per ciascun dataset.",
+    catalogue: "Catalogo dei dati",
+    search_label: "Cerca nei dati",
+    search_button: "Cerca",
+    filters: "Filtra i risultati",
+    relaxed: "Nessun dataset contiene tutte le parole cercate: ecco quelli che ne contengono di più.",
+    sort: "Ordina per",
+    pages: "Pagine dei risultati",
+    as_json: "Questi risultati in JSON",
+    harvested_from: "Da",
+    modified: "Aggiornato il",
+    error: "Richiesta non valida",
+};
+
+pub const ENGLISH: Texts = Texts {
+    lang: "en",
+    other_lang: "it",
+    other_lang_name: "Italiano",
+    skip_to_content: "Skip to content",
+    language: "Language",
+    footer: "Open data published with Portale. The data may be reused under the licence stated for each dataset.",
+    catalogue: "Data catalogue",
+    search_label: "Search the data",
+    search_button: "Search",
+    filters: "Filter the results",
+    relaxed: "No dataset holds every word searched for: these hold most of them.",
+    sort: "Sort by",
+    pages: "Result pages",
+    as_json: "These results as JSON",
+    harvested_from: "From",
+    modified: "Updated on",
+    error: "Bad request",
+};
+
+impl Texts {
+    fn of(lang: &str) -> &'static Texts {
+        if lang == "en" { &ENGLISH } else { &ITALIAN }
+    }
+
+    fn facet(&self, facet: Facet) -> &'static str {
+        let en = self.lang == "en";
+        match facet {
+            Facet::Theme => {
+                if en {
+                    "Theme"
+                } else {
+                    "Tema"
+                }
+            }
+            Facet::Publisher => {
+                if en {
+                    "Publisher"
+                } else {
+                    "Titolare"
+                }
+            }
+            Facet::Format => "Formato",
+            Facet::License => {
+                if en {
+                    "Licence"
+                } else {
+                    "Licenza"
+                }
+            }
+            Facet::Keyword => {
+                if en {
+                    "Keyword"
+                } else {
+                    "Parola chiave"
+                }
+            }
+            Facet::Frequency => {
+                if en {
+                    "Update frequency"
+                } else {
+                    "Frequenza di aggiornamento"
+                }
+            }
+            Facet::Origin => {
+                if en {
+                    "Source"
+                } else {
+                    "Provenienza"
+                }
+            }
+        }
+    }
+
+    fn sort(&self, sort: Sort) -> &'static str {
+        let en = self.lang == "en";
+        match sort {
+            Sort::Relevance => {
+                if en {
+                    "relevance"
+                } else {
+                    "pertinenza"
+                }
+            }
+            Sort::Modified => {
+                if en {
+                    "last update"
+                } else {
+                    "ultimo aggiornamento"
+                }
+            }
+            Sort::Title => {
+                if en {
+                    "title"
+                } else {
+                    "titolo"
+                }
+            }
+        }
+    }
+
+    fn summary(&self, total: u64, q: &str) -> String {
+        let en = self.lang == "en";
+        let n = match (total, en) {
+            (1, false) => "1 dataset trovato".to_string(),
+            (1, true) => "1 dataset found".to_string(),
+            (n, false) => format!("{n} dataset trovati"),
+            (n, true) => format!("{n} datasets found"),
+        };
+        if q.trim().is_empty() {
+            n
+        } else if en {
+            format!("{n} for “{q}”")
+        } else {
+            format!("{n} per «{q}»")
+        }
+    }
+
+    fn origin(&self, value: &str) -> String {
+        if value == "local" {
+            if self.lang == "en" {
+                "this portal"
+            } else {
+                "questo portale"
+            }
+            .to_string()
+        } else {
+            value.to_string()
+        }
+    }
+}
+
+pub struct FacetValue {
+    pub label: String,
+    pub count: u64,
+    pub selected: bool,
+    pub url: String,
+}
+
+pub struct FacetGroup {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub values: Vec<FacetValue>,
+}
+
+pub struct SortLink {
+    pub label: &'static str,
+    pub url: String,
+    pub current: bool,
+}
+
+pub struct PageLink {
+    pub label: String,
+    pub url: String,
+    pub current: bool,
+}
+
+pub struct ResultView {
+    pub title: String,
+    pub title_html: Option<String>,
+    pub description: String,
+    pub snippet_html: Option<String>,
+    pub url: String,
+    pub themes: Vec<String>,
+    pub formats: Vec<String>,
+    pub modified: String,
+    /// The harvest source, for harvested records.
+    pub origin: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "datasets.html")]
+pub struct DatasetsPage {
+    pub t: &'static Texts,
+    pub site_title: String,
+    pub home_url: String,
+    pub other_lang_url: String,
+    pub form_action: String,
+    pub q: String,
+    /// The filters and sort kept when the form is submitted again.
+    pub hidden: Vec<(String, String)>,
+    pub summary: String,
+    pub relaxed: bool,
+    pub facets: Vec<FacetGroup>,
+    pub sorts: Vec<SortLink>,
+    pub results: Vec<ResultView>,
+    pub pages: Vec<PageLink>,
+    pub json_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub t: &'static Texts,
+    pub site_title: String,
+    pub home_url: String,
+    pub other_lang_url: String,
+    pub message: String,
+}
+
+/// `base?pairs` with the pairs percent-encoded.
+fn link(base: &str, pairs: &[(String, String)]) -> String {
+    if pairs.is_empty() {
+        return base.to_string();
+    }
+    let q: Vec<String> = pairs
+        .iter()
+        .map(|(n, v)| format!("{}={}", percent_encode(n), percent_encode(v)))
+        .collect();
+    format!("{base}?{}", q.join("&"))
+}
+
+/// `pairs` without those named `name` (with value `value`, when given), plus `add`.
+fn changed(
+    pairs: &[(String, String)],
+    name: &str,
+    value: Option<&str>,
+    add: Option<(&str, &str)>,
+) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(n, v)| !(n == name && value.is_none_or(|x| x == v)))
+        .cloned()
+        .collect();
+    if let Some((n, v)) = add {
+        out.push((n.to_string(), v.to_string()));
+    }
+    out
+}
+
+fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
+    match body {
+        Ok(body) => {
+            let mut r = (status, body).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            r
+        }
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// `GET /datasets`: the catalogue search page.
+pub async fn datasets(
+    State(state): State<AppState>,
+    Current(generation): Current,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let query: Vec<(String, String)> = query.map(|Query(q)| q).unwrap_or_default();
+    let lang = query
+        .iter()
+        .find(|(n, _)| n == "lang")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("it");
+    let t = Texts::of(lang);
+    let urls = generation.urls();
+    let page_base = urls.absolute("/datasets");
+    let site_title = generation.manifest().catalog.title.clone();
+    // The catalogue is the home page until the Web UI has its own.
+    let home_url = urls.absolute("/datasets");
+    let search: Vec<(String, String)> =
+        query.iter().filter(|(n, _)| n != "lang").cloned().collect();
+    let with_lang = |pairs: Vec<(String, String)>| -> Vec<(String, String)> {
+        let mut p = pairs;
+        if t.lang == "en" {
+            p.push(("lang".into(), "en".into()));
+        }
+        p
+    };
+    let mut other = search.clone();
+    if t.lang == "it" {
+        other.push(("lang".into(), "en".into()));
+    }
+    let other_lang_url = link(&page_base, &other);
+    let error_page = |status: StatusCode, message: String| {
+        html(
+            status,
+            ErrorPage {
+                t,
+                site_title: site_title.clone(),
+                home_url: home_url.clone(),
+                other_lang_url: other_lang_url.clone(),
+                message,
+            }
+            .render(),
+        )
+    };
+    let params: SearchParams = match parse_search(&search) {
+        Ok(p) => p,
+        Err(e) => return error_page(e.status(), e.message().to_string()),
+    };
+    let Some(engine) = state.search() else {
+        return error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the search index has not been built: run `portale index`".into(),
+        );
+    };
+    let found = match engine.search(&params.request) {
+        Ok(f) => f,
+        Err(crate::search::SearchError::BadRequest(m)) => {
+            return error_page(StatusCode::BAD_REQUEST, m);
+        }
+        Err(e) => return ApiError::internal(e).into_response(),
+    };
+    let kept = &params.kept;
+    let q = params.request.q.clone();
+
+    let facets = found
+        .facets
+        .iter()
+        .filter(|(_, values)| !values.is_empty())
+        .map(|(facet, values)| {
+            let name = facet.name();
+            let selected: Vec<&str> = params
+                .request
+                .filters
+                .iter()
+                .filter(|(f, _)| f == facet)
+                .flat_map(|(_, v)| v.iter().map(String::as_str))
+                .collect();
+            FacetGroup {
+                name,
+                title: t.facet(*facet),
+                values: values
+                    .iter()
+                    .take(12)
+                    .map(|c| {
+                        let on = selected.contains(&c.value.as_str());
+                        let pairs = if on {
+                            changed(kept, name, Some(&c.value), None)
+                        } else {
+                            changed(kept, name, Some(&c.value), Some((name, &c.value)))
+                        };
+                        let label = match *facet {
+                            Facet::Origin => t.origin(&c.value),
+                            f => facet_label(f, &c.value)
+                                .map(str::to_string)
+                                .unwrap_or_else(|| c.value.clone()),
+                        };
+                        FacetValue {
+                            label,
+                            count: c.count,
+                            selected: on,
+                            url: link(&page_base, &with_lang(pairs)),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+
+    let sorts = [Sort::Relevance, Sort::Modified, Sort::Title]
+        .into_iter()
+        .map(|s| SortLink {
+            label: t.sort(s),
+            url: link(
+                &page_base,
+                &with_lang(changed(kept, "sort", None, Some(("sort", s.name())))),
+            ),
+            current: s == params.request.sort,
+        })
+        .collect();
+
+    let str_of = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let list_of = |v: &Value, k: &str| -> Vec<String> {
+        v.get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let results = found
+        .hits
+        .into_iter()
+        .map(|h| {
+            let s = &h.summary;
+            let url = match s.get("path").and_then(Value::as_str) {
+                Some(path) => urls.absolute(path),
+                None => str_of(s, "landing_page"),
+            };
+            let origin = match s.get("origin").and_then(Value::as_str) {
+                Some("local") | None => None,
+                Some(o) => Some(o.to_string()),
+            };
+            ResultView {
+                title: str_of(s, "title"),
+                title_html: h.title_html,
+                description: str_of(s, "description"),
+                snippet_html: h.snippet_html,
+                url,
+                themes: list_of(s, "themes")
+                    .iter()
+                    .map(|code| {
+                        facet_label(Facet::Theme, code)
+                            .map(str::to_string)
+                            .unwrap_or_else(|| code.clone())
+                    })
+                    .collect(),
+                formats: list_of(s, "formats"),
+                modified: str_of(s, "modified").chars().take(10).collect(),
+                origin,
+            }
+        })
+        .collect();
+
+    let pages_total = usize::try_from(found.total)
+        .unwrap_or(usize::MAX)
+        .div_ceil(params.per_page);
+    let first = params.page.saturating_sub(4).max(1);
+    let last = (first + 8).min(pages_total);
+    let pages = (first..=last)
+        .map(|p| PageLink {
+            label: p.to_string(),
+            url: link(
+                &page_base,
+                &with_lang(changed(kept, "page", None, Some(("page", &p.to_string())))),
+            ),
+            current: p == params.page,
+        })
+        .collect();
+    let hidden = kept
+        .iter()
+        .filter(|(n, _)| n != "q")
+        .cloned()
+        .chain((t.lang == "en").then(|| ("lang".to_string(), "en".to_string())))
+        .collect();
+    let page = DatasetsPage {
+        t,
+        site_title: site_title.clone(),
+        home_url: home_url.clone(),
+        other_lang_url: other_lang_url.clone(),
+        form_action: page_base.clone(),
+        summary: t.summary(found.total, &q),
+        q,
+        hidden,
+        relaxed: found.relaxed,
+        facets,
+        sorts,
+        results,
+        pages,
+        json_url: link(&urls.datasets_json(), kept),
+    };
+    html(StatusCode::OK, page.render())
+}
