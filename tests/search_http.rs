@@ -1143,3 +1143,41 @@ async fn the_search_page_is_html_with_results_facets_and_a_language_switch() {
         "{bad}"
     );
 }
+
+#[tokio::test]
+async fn the_home_page_lists_themes_with_counts_and_the_latest_datasets() {
+    let (_tmp, _state, router) = indexed();
+    let r = get(&router, "/").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let body = String::from_utf8(r.body.to_vec()).unwrap();
+    assert!(body.contains(r#"<html lang="it">"#));
+    assert!(
+        body.contains(r#"action="https://dati.example.it/capannori/datasets""#),
+        "{body}"
+    );
+    // Every theme of the records, with its number of records (as /datasets.json counts).
+    let all = search(&router, "facets=true").await;
+    for t in all["facets"]["theme"].as_array().unwrap() {
+        let code = t["value"].as_str().unwrap();
+        let count = t["count"].as_u64().unwrap();
+        let link = format!(r#"href="https://dati.example.it/capannori/datasets?theme={code}">"#);
+        let at = body
+            .find(&link)
+            .unwrap_or_else(|| panic!("no link {link}: {body}"));
+        let badge = format!(r#"<span class="badge bg-secondary">{count}</span>"#);
+        assert!(body[at..].contains(&badge), "{code}: {count}");
+    }
+    // The most recently modified record first among the latest.
+    let newest = search(&router, "sort=modified&per_page=1").await;
+    let title = newest["results"][0]["title"].as_str().unwrap();
+    let latest = &body[body.find(r#"id="latest""#).unwrap()..];
+    assert!(
+        latest.contains(&title.replace('\'', "&#39;")),
+        "{title}: {latest}"
+    );
+    assert!(!body.contains("<script"));
+    // English.
+    let en = String::from_utf8(get(&router, "/?lang=en").await.body.to_vec()).unwrap();
+    assert!(en.contains(r#"<html lang="en">"#) && en.contains("Recently updated"));
+    assert!(en.contains("datasets?theme=EDUC&#38;lang=en"), "{en}");
+}

@@ -23,7 +23,7 @@
 //!
 //! | route | file |
 //! |---|---|
-//! | `GET/HEAD /datasets` (the catalogue search page, HTML) | [`pages`] |
+//! | `GET/HEAD /` (home page), `/datasets` (the catalogue search page), HTML | [`pages`] |
 //! | `GET/HEAD /datasets.json` (search), `/suggest.json` (completions) | [`search`] |
 //! | `GET/HEAD /datasets/{id}.json` | [`datasets`] |
 //! | `GET/HEAD /catalog.ttl`, `/catalog.rdf`, `/catalog.jsonld`, `/datasets/{id}.{ttl,rdf,jsonld}` | [`dcat`] |
@@ -86,6 +86,7 @@ pub const GENERATION_HEADER: &str = "x-portale-generation";
 /// The router with every route, the generation pinning middleware and request tracing.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .route("/", get(pages::home))
         .route("/datasets", get(pages::datasets))
         .route("/datasets.json", get(search::datasets))
         .route("/suggest.json", get(search::suggest))

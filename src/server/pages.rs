@@ -2,6 +2,8 @@
 //! binary (askama, `static/templates/`), Italian first with an English switch (`lang=en`).
 //! They work without JavaScript: the search is a form, facets and pages are links.
 //!
+//! `GET /`: the home page (search box, themes with their datasets, latest updates).
+//!
 //! `GET /datasets`: the catalogue search. It takes the parameters of `/datasets.json`
 //! ([`super::search`]) plus `lang`, and shows the results with their highlighted
 //! snippets, the facets as filter links with their counts (a selected value's link
@@ -43,6 +45,9 @@ pub struct Texts {
     pub harvested_from: &'static str,
     pub modified: &'static str,
     pub error: &'static str,
+    pub themes: &'static str,
+    pub latest: &'static str,
+    pub all_datasets: &'static str,
 }
 
 pub const ITALIAN: Texts = Texts {
@@ -63,6 +68,9 @@ pub const ITALIAN: Texts = Texts {
     harvested_from: "Da",
     modified: "Aggiornato il",
     error: "Richiesta non valida",
+    themes: "Temi",
+    latest: "Aggiornati di recente",
+    all_datasets: "Tutti i dataset",
 };
 
 pub const ENGLISH: Texts = Texts {
@@ -83,6 +91,9 @@ pub const ENGLISH: Texts = Texts {
     harvested_from: "From",
     modified: "Updated on",
     error: "Bad request",
+    themes: "Themes",
+    latest: "Recently updated",
+    all_datasets: "All datasets",
 };
 
 impl Texts {
@@ -265,6 +276,123 @@ pub struct ErrorPage {
     pub message: String,
 }
 
+pub struct ThemeLink {
+    pub label: String,
+    pub count: u64,
+    pub url: String,
+}
+
+pub struct Latest {
+    pub title: String,
+    pub url: String,
+    pub modified: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub t: &'static Texts,
+    pub site_title: String,
+    pub description: String,
+    pub home_url: String,
+    pub other_lang_url: String,
+    pub search_url: String,
+    pub search_url_all: String,
+    pub themes: Vec<ThemeLink>,
+    pub latest: Vec<Latest>,
+}
+
+/// `GET /`: the home page: the search box, the themes with their datasets, the datasets
+/// updated last.
+pub async fn home(
+    State(state): State<AppState>,
+    Current(generation): Current,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let query: Vec<(String, String)> = query.map(|Query(q)| q).unwrap_or_default();
+    let lang = query
+        .iter()
+        .find(|(n, _)| n == "lang")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("it");
+    let t = Texts::of(lang);
+    let urls = generation.urls();
+    let catalog = &generation.manifest().catalog;
+    let lang_pairs: Vec<(String, String)> = if t.lang == "en" {
+        vec![("lang".into(), "en".into())]
+    } else {
+        Vec::new()
+    };
+    let search_url = urls.absolute("/datasets");
+    let (themes, latest) = match state.search() {
+        Some(engine) => {
+            let found = engine.search(&crate::search::SearchRequest {
+                sort: Sort::Modified,
+                limit: 6,
+                highlight: false,
+                ..Default::default()
+            });
+            match found {
+                Ok(found) => {
+                    let themes = found
+                        .facets
+                        .iter()
+                        .filter(|(f, _)| *f == Facet::Theme)
+                        .flat_map(|(_, v)| v.iter())
+                        .map(|c| {
+                            let mut pairs = vec![("theme".to_string(), c.value.clone())];
+                            pairs.extend(lang_pairs.iter().cloned());
+                            ThemeLink {
+                                label: facet_label(Facet::Theme, &c.value)
+                                    .map(str::to_string)
+                                    .unwrap_or_else(|| c.value.clone()),
+                                count: c.count,
+                                url: link(&search_url, &pairs),
+                            }
+                        })
+                        .collect();
+                    let latest = found
+                        .hits
+                        .iter()
+                        .map(|h| {
+                            let s = &h.summary;
+                            let get = |k: &str| s.get(k).and_then(Value::as_str).unwrap_or("");
+                            Latest {
+                                title: get("title").to_string(),
+                                url: match s.get("path").and_then(Value::as_str) {
+                                    Some(path) => urls.absolute(path),
+                                    None => get("landing_page").to_string(),
+                                },
+                                modified: get("modified").chars().take(10).collect(),
+                            }
+                        })
+                        .collect();
+                    (themes, latest)
+                }
+                Err(e) => return ApiError::internal(e).into_response(),
+            }
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let other_lang_url = if t.lang == "en" {
+        urls.absolute("/")
+    } else {
+        link(&urls.absolute("/"), &[("lang".into(), "en".into())])
+    };
+    let page = HomePage {
+        t,
+        site_title: catalog.title.clone(),
+        description: catalog.description.clone(),
+        home_url: link(&urls.absolute("/"), &lang_pairs),
+        other_lang_url,
+        search_url_all: link(&search_url, &lang_pairs),
+        search_url,
+        themes,
+        latest,
+    };
+    html(StatusCode::OK, page.render())
+}
+
 /// `base?pairs` with the pairs percent-encoded.
 fn link(base: &str, pairs: &[(String, String)]) -> String {
     if pairs.is_empty() {
@@ -325,8 +453,7 @@ pub async fn datasets(
     let urls = generation.urls();
     let page_base = urls.absolute("/datasets");
     let site_title = generation.manifest().catalog.title.clone();
-    // The catalogue is the home page until the Web UI has its own.
-    let home_url = urls.absolute("/datasets");
+    let home_url = urls.absolute("/");
     let search: Vec<(String, String)> =
         query.iter().filter(|(n, _)| n != "lang").cloned().collect();
     let with_lang = |pairs: Vec<(String, String)>| -> Vec<(String, String)> {
