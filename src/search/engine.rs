@@ -231,13 +231,14 @@ impl SearchEngine {
         top.sort_by_key(|t| std::cmp::Reverse(t.0));
         let page: Vec<(SortKey, DocAddress)> = top.into_iter().skip(req.offset).collect();
 
-        let highlight = (req.highlight && parsed.has_words()).then(|| Highlighter::new(&parsed));
+        let mut highlight =
+            (req.highlight && parsed.has_words()).then(|| Highlighter::new(&parsed));
         let mut hits = Vec::with_capacity(page.len());
         for (key, addr) in page {
             hits.push(self.hit(
                 addr,
                 if scored { key.score } else { 0.0 },
-                highlight.as_ref(),
+                highlight.as_mut(),
             )?);
         }
         let facets = if req.facets {
@@ -299,7 +300,7 @@ impl SearchEngine {
         &self,
         addr: DocAddress,
         score: f32,
-        highlight: Option<&Highlighter>,
+        highlight: Option<&mut Highlighter>,
     ) -> Result<Hit, SearchError> {
         let doc: TantivyDocument = self.searcher.doc(addr)?;
         let summary = doc

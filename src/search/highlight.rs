@@ -14,11 +14,9 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, SimpleTokenizer, Stemmer, TextAnalyzer,
-};
+use tantivy::tokenizer::{Language, RawTokenizer, Stemmer, TextAnalyzer};
 
-use super::analysis::Lang;
+use super::analysis::{Analyzers, Lang};
 use super::query::{Parsed, Part, Unit};
 
 /// Characters of a description fragment.
@@ -31,6 +29,17 @@ pub struct Highlighter {
     it: HashSet<String>,
     en: HashSet<String>,
     prefixes: HashSet<String>,
+    /// Built once per search, used for every hit: the words as the index folds them,
+    /// and a stemmer per language.
+    fold: TextAnalyzer,
+    stem_it: TextAnalyzer,
+    stem_en: TextAnalyzer,
+}
+
+fn stemmer(language: Language) -> TextAnalyzer {
+    TextAnalyzer::builder(RawTokenizer::default())
+        .filter(Stemmer::new(language))
+        .build()
 }
 
 fn prefix(s: &str) -> String {
@@ -45,6 +54,9 @@ impl Highlighter {
             it: HashSet::new(),
             en: HashSet::new(),
             prefixes: HashSet::new(),
+            fold: Analyzers::default().fold,
+            stem_it: stemmer(Language::Italian),
+            stem_en: stemmer(Language::English),
         };
         let mut add = |u: &Unit| {
             for (_, t) in &u.it {
@@ -68,26 +80,16 @@ impl Highlighter {
     }
 
     /// The byte ranges of the words of `text` (in `lang`) that match a query term.
-    pub fn ranges(&self, text: &str, lang: Lang) -> Vec<Range<usize>> {
-        let terms = match lang {
-            Lang::It => &self.it,
-            Lang::En => &self.en,
+    pub fn ranges(&mut self, text: &str, lang: Lang) -> Vec<Range<usize>> {
+        let (terms, stemmer) = match lang {
+            Lang::It => (&self.it, &mut self.stem_it),
+            Lang::En => (&self.en, &mut self.stem_en),
         };
         if terms.is_empty() {
             return Vec::new();
         }
-        let mut words = TextAnalyzer::builder(SimpleTokenizer::default())
-            .filter(LowerCaser)
-            .filter(AsciiFoldingFilter)
-            .build();
-        let mut stemmer = TextAnalyzer::builder(RawTokenizer::default())
-            .filter(Stemmer::new(match lang {
-                Lang::It => Language::Italian,
-                Lang::En => Language::English,
-            }))
-            .build();
         let mut out = Vec::new();
-        let mut stream = words.token_stream(text);
+        let mut stream = self.fold.token_stream(text);
         while let Some(t) = stream.next() {
             if !self.prefixes.contains(&prefix(&t.text)) {
                 continue;
@@ -103,13 +105,13 @@ impl Highlighter {
     }
 
     /// The whole title, words marked; `None` when none matched.
-    pub fn title(&self, text: &str, lang: Lang) -> Option<String> {
+    pub fn title(&mut self, text: &str, lang: Lang) -> Option<String> {
         let ranges = self.ranges(text, lang);
         (!ranges.is_empty()).then(|| html(text, 0..text.len(), &ranges))
     }
 
     /// A fragment of the description around the marked words; `None` when none matched.
-    pub fn snippet(&self, text: &str, lang: Lang) -> Option<String> {
+    pub fn snippet(&mut self, text: &str, lang: Lang) -> Option<String> {
         let ranges = self.ranges(text, lang);
         if ranges.is_empty() {
             return None;

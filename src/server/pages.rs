@@ -21,9 +21,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::error::ApiError;
-use super::search::{SearchParams, facet_label, parse_search};
+use super::search::{SearchParams, facet_label, parse_search, with_query as link};
 use super::{AppState, Current};
-use crate::catalog::percent_encode;
 use crate::search::{Facet, Sort};
 
 /// The texts of the pages in one language.
@@ -118,7 +117,13 @@ impl Texts {
                     "Titolare"
                 }
             }
-            Facet::Format => "Formato",
+            Facet::Format => {
+                if en {
+                    "Format"
+                } else {
+                    "Formato"
+                }
+            }
             Facet::License => {
                 if en {
                     "Licence"
@@ -391,18 +396,6 @@ pub async fn home(
         latest,
     };
     html(StatusCode::OK, page.render())
-}
-
-/// `base?pairs` with the pairs percent-encoded.
-fn link(base: &str, pairs: &[(String, String)]) -> String {
-    if pairs.is_empty() {
-        return base.to_string();
-    }
-    let q: Vec<String> = pairs
-        .iter()
-        .map(|(n, v)| format!("{}={}", percent_encode(n), percent_encode(v)))
-        .collect();
-    format!("{base}?{}", q.join("&"))
 }
 
 /// `pairs` without those named `name` (with value `value`, when given), plus `add`.

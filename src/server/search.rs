@@ -87,10 +87,7 @@ const SUGGEST_PARAMS: [&str; 2] = ["q", "limit"];
 /// The Italian label of a facet value, for themes, frequencies and licences.
 pub fn facet_label(facet: Facet, value: &str) -> Option<&'static str> {
     match facet {
-        Facet::Theme => vocab::THEMES
-            .iter()
-            .find(|(code, _, _)| *code == value)
-            .map(|(_, it, _)| *it),
+        Facet::Theme => vocab::theme_labels(value).map(|(it, _)| it),
         Facet::Frequency => vocab::frequency_labels(value).map(|(it, _)| it),
         Facet::License => vocab::license(value).map(|l| l.label_it),
         _ => None,
@@ -303,12 +300,21 @@ pub fn parse_search(query: &[(String, String)]) -> Result<SearchParams, ApiError
 
 /// The URL of page `page` of the same search.
 fn page_url(urls: &Urls, kept: &[(String, String)], page: usize) -> String {
-    let mut query: Vec<String> = kept
+    let mut pairs = kept.to_vec();
+    pairs.push(("page".into(), page.to_string()));
+    with_query(&urls.datasets_json(), &pairs)
+}
+
+/// `base?pairs`, percent-encoded (`base` alone without pairs); the pages' links too.
+pub fn with_query(base: &str, pairs: &[(String, String)]) -> String {
+    if pairs.is_empty() {
+        return base.to_string();
+    }
+    let q: Vec<String> = pairs
         .iter()
         .map(|(n, v)| format!("{}={}", percent_encode(n), percent_encode(v)))
         .collect();
-    query.push(format!("page={page}"));
-    format!("{}?{}", urls.datasets_json(), query.join("&"))
+    format!("{base}?{}", q.join("&"))
 }
 
 /// A hit as the answer shows it: the summary with absolute URLs, the score, the
