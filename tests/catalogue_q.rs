@@ -141,6 +141,7 @@ fn dataset(i: usize) -> Dataset {
         quality: QualityReport::default(),
         modified: modified.into(),
         input_hash: "0".repeat(64),
+        pictures: Vec::new(),
         tiles: None,
     }
 }

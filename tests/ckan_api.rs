@@ -198,6 +198,7 @@ fn synthetic_dataset(i: usize) -> Dataset {
         quality: QualityReport::default(),
         modified,
         input_hash: "0".repeat(64),
+        pictures: Vec::new(),
         tiles: None,
     }
 }

@@ -63,12 +63,22 @@ fn verify_current(layout: &SiteLayout) -> String {
     let manifest = layout.read_manifest(&generation).unwrap();
     assert_eq!(manifest.generation, generation);
     for ds in &manifest.datasets {
-        for d in &ds.distributions {
-            let path = layout.generation_dir(&generation).join(&d.path);
+        let files = ds
+            .distributions
+            .iter()
+            .map(|d| (&d.path, d.byte_size, &d.sha256))
+            .chain(ds.tiles.iter().map(|t| (&t.path, t.byte_size, &t.sha256)))
+            .chain(
+                ds.pictures
+                    .iter()
+                    .map(|p| (&p.path, p.byte_size, &p.sha256)),
+            );
+        for (rel, byte_size, sha256) in files {
+            let path = layout.generation_dir(&generation).join(rel);
             let (sha, size) =
                 file_digest(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            assert_eq!(size, d.byte_size, "{}", path.display());
-            assert_eq!(sha, d.sha256, "{}", path.display());
+            assert_eq!(size, byte_size, "{}", path.display());
+            assert_eq!(&sha, sha256, "{}", path.display());
         }
     }
     generation

@@ -146,6 +146,7 @@ fn dataset(n: usize, files: &[(String, Vec<u8>)]) -> Dataset {
             "2026-03-10T08:00:00.123456Z".into()
         },
         input_hash: "0".repeat(64),
+        pictures: Vec::new(),
         tiles: None,
     }
 }

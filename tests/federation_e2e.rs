@@ -473,6 +473,7 @@ fn dataset(prefix: &str, n: usize, files: &[(String, Vec<u8>)]) -> Dataset {
         quality: QualityReport::default(),
         modified: format!("2026-0{}-{:02}T08:00:00Z", 1 + n % 3, 1 + n % 28),
         input_hash: "0".repeat(64),
+        pictures: Vec::new(),
         tiles: None,
     }
 }

@@ -166,6 +166,7 @@ fn dataset(o: &Own) -> Dataset {
         quality: QualityReport::default(),
         modified: "2026-03-01T10:00:00Z".into(),
         input_hash: "0".repeat(64),
+        pictures: Vec::new(),
         tiles: None,
     }
 }

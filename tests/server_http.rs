@@ -183,6 +183,7 @@ fn write_generation(site: &Path, name: &str, built_at: &str, specs: &[DatasetSpe
             },
             modified: built_at.into(),
             input_hash: "0".repeat(64),
+            pictures: Vec::new(),
             tiles: None,
         });
     }

@@ -257,6 +257,38 @@ pub struct Dataset {
     /// The layer's vector tiles (absent for tables).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tiles: Option<TileSet>,
+    /// Pictures made at build time for the web pages (a table's chart, a layer's
+    /// thumbnail); empty in manifests written before they existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pictures: Vec<Picture>,
+}
+
+/// What a [`Picture`] shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PictureKind {
+    /// A chart of a table's numbers over its dates (dataset page).
+    Chart,
+    /// A small map of a layer (search results, home page).
+    Thumbnail,
+}
+
+/// A picture of a dataset made at build time for the web pages, served at
+/// `/datasets/{id}/pictures/{file}`. Like a distribution, it is sealed (size and SHA-256)
+/// and carried over to the next generation when the dataset is not rebuilt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Picture {
+    pub kind: PictureKind,
+    /// File name (unique among the dataset's files).
+    pub file: String,
+    /// Path relative to the generation directory.
+    pub path: String,
+    pub media_type: String,
+    pub byte_size: u64,
+    /// Lowercase hex SHA-256 of the file.
+    pub sha256: String,
+    /// A text alternative for the picture (`alt`), in Italian.
+    pub alt: String,
 }
 
 /// A layer's vector tiles: one PMTiles v3 archive of gzipped MVT tiles, XYZ scheme.

@@ -468,6 +468,7 @@ mod tests {
             quality: QualityReport::default(),
             modified: "2026-03-01T10:20:30Z".into(),
             input_hash: "0".repeat(64),
+            pictures: Vec::new(),
             tiles: None,
         }
     }

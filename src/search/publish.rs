@@ -591,6 +591,7 @@ mod tests {
             quality: QualityReport::default(),
             modified: "2026-03-01T10:00:00Z".into(),
             input_hash: "0".repeat(64),
+            pictures: Vec::new(),
             tiles: None,
         }
     }

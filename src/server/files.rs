@@ -1,5 +1,7 @@
 //! `GET/HEAD /datasets/{id}/files/{file}`: downloads, with validators, conditional
-//! requests and single byte ranges (RFC 9110 §8.8, §13, §14).
+//! requests and single byte ranges (RFC 9110 §8.8, §13, §14). `/datasets/{id}/pictures/{file}`
+//! serves the pictures made at build time for the web pages ([`crate::model::Picture`]) the
+//! same way.
 //!
 //! Security: the request's file name is never joined to a path. It is looked up among the
 //! distributions that the manifest lists for the dataset, and only the path written in the
@@ -63,6 +65,35 @@ pub async fn download(
     .await
 }
 
+/// The pictures' handler (charts, thumbnails).
+pub async fn picture(
+    Current(generation): Current,
+    method: Method,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Path((id, file))) = path else {
+        return Err(ApiError::not_found("no such picture"));
+    };
+    let Some(dataset) = generation.dataset(&id) else {
+        return Err(ApiError::not_found(format!("no dataset with id {id:?}")));
+    };
+    let Some(p) = dataset.pictures.iter().find(|p| p.file == file) else {
+        return Err(ApiError::not_found(format!(
+            "dataset {id:?} has no picture {file:?}"
+        )));
+    };
+    let served = ServedFile {
+        name: &p.file,
+        path: &p.path,
+        byte_size: p.byte_size,
+        sha256: &p.sha256,
+        media_type: &p.media_type,
+        inline: true,
+    };
+    serve_file(&generation, served, &method, &headers).await
+}
+
 /// A file of a generation, as the manifest describes it: what [`serve_file`] needs.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ServedFile<'a> {
@@ -73,6 +104,8 @@ pub(crate) struct ServedFile<'a> {
     pub byte_size: u64,
     pub sha256: &'a str,
     pub media_type: &'a str,
+    /// `Content-Disposition: inline` (pictures shown in pages) rather than `attachment`.
+    pub inline: bool,
 }
 
 impl<'a> From<&'a Distribution> for ServedFile<'a> {
@@ -83,6 +116,7 @@ impl<'a> From<&'a Distribution> for ServedFile<'a> {
             byte_size: d.byte_size,
             sha256: &d.sha256,
             media_type: &d.media_type,
+            inline: false,
         }
     }
 }
@@ -121,7 +155,15 @@ pub(crate) async fn serve_file(
     );
     headers.insert(
         header::CONTENT_DISPOSITION,
-        header_value(&format!("attachment; filename=\"{}\"", distribution.name))?,
+        header_value(&format!(
+            "{}; filename=\"{}\"",
+            if distribution.inline {
+                "inline"
+            } else {
+                "attachment"
+            },
+            distribution.name
+        ))?,
     );
 
     let range = if method == Method::GET

@@ -92,6 +92,7 @@ pub fn app(state: AppState) -> Router {
         .route("/suggest.json", get(search::suggest))
         .route("/datasets/{file}", get(datasets::one))
         .route("/datasets/{id}/files/{file}", get(files::download))
+        .route("/datasets/{id}/pictures/{file}", get(files::picture))
         .route("/-/health", get(health::health))
         .route("/-/harvest", get(harvest::report))
         .merge(ogc::routes())

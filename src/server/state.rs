@@ -290,6 +290,31 @@ fn check_datasets(datasets: &[Dataset]) -> Result<(), String> {
                 ));
             }
         }
+        for p in &dataset.pictures {
+            let file = &p.file;
+            if !is_safe_file_name(file) || !is_relative_inside(&p.path) {
+                return Err(format!(
+                    "dataset {id:?}: picture {file:?} at {:?} is not a safe file name inside \
+                     the generation directory",
+                    p.path
+                ));
+            }
+            if !files.insert(file.as_str()) {
+                return Err(format!("dataset {id:?}: file {file:?} appears twice"));
+            }
+            if !is_sha256_hex(&p.sha256) {
+                return Err(format!(
+                    "dataset {id:?}, picture {file:?}: sha256 {:?} is not 64 lowercase hex digits",
+                    p.sha256
+                ));
+            }
+            if HeaderValue::from_str(&p.media_type).is_err() || p.media_type.is_empty() {
+                return Err(format!(
+                    "dataset {id:?}, picture {file:?}: media_type {:?} is not a valid media type",
+                    p.media_type
+                ));
+            }
+        }
     }
     Ok(())
 }

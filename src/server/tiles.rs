@@ -163,6 +163,7 @@ pub async fn layer_file(
             byte_size: tiles.byte_size,
             sha256: &tiles.sha256,
             media_type: PMTILES_MEDIA_TYPE,
+            inline: false,
         };
         return serve_file(&generation, file, &method, &headers)
             .await

@@ -69,6 +69,11 @@ impl Urls {
         format!("{}/datasets/{id}/files/{file}", self.base)
     }
 
+    /// `/datasets/{id}/pictures/{file}`: a picture made at build time for the web pages.
+    pub fn picture(&self, id: &str, file: &str) -> String {
+        format!("{}/datasets/{id}/pictures/{file}", self.base)
+    }
+
     /// `/ogc{path}`, OGC API – Features: `path` is `""` for the landing page, otherwise it
     /// starts with `/` (`/collections/{id}/items`).
     pub fn ogc(&self, path: &str) -> String {

@@ -26,7 +26,9 @@ use super::SiteLayout;
 use crate::config::{Recipe, SiteConfig};
 use crate::etl::pipeline::{self, EtlError, Stage};
 use crate::etl::write::{OutputFormat, record_count, write_table};
-use crate::model::{Dataset, Distribution, MANIFEST_VERSION, Manifest, TileSet};
+use crate::model::{
+    Dataset, Distribution, MANIFEST_VERSION, Manifest, Picture, PictureKind, TileSet,
+};
 use crate::search::{SearchError, Synonyms, publish as search_index};
 use crate::tiles::{self, TilingOptions, write_pmtiles};
 
@@ -224,6 +226,27 @@ fn seal(path: &Path) -> Result<(String, u64), EtlError> {
         .map_err(|e| EtlError::Other(format!("{}: cannot read back: {e}", path.display())))
 }
 
+/// Seals a picture written at `dir/file` for the web pages (see [`Picture`]).
+pub fn seal_picture(
+    kind: PictureKind,
+    dir: &Path,
+    rel_dir: &str,
+    file: &str,
+    media_type: &str,
+    alt: String,
+) -> Result<Picture, EtlError> {
+    let (sha256, byte_size) = seal(&dir.join(file))?;
+    Ok(Picture {
+        kind,
+        file: file.to_string(),
+        path: format!("{rel_dir}/{file}"),
+        media_type: media_type.to_string(),
+        byte_size,
+        sha256,
+        alt,
+    })
+}
+
 fn sync_dir(path: &Path) -> io::Result<()> {
     File::open(path)?.sync_all()
 }
@@ -322,6 +345,8 @@ fn build_one(
     });
     let distributions = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let tiles = tiles.transpose()?;
+    // Pictures for the web pages, made from the same table (src/pictures/).
+    let pictures: Vec<Picture> = Vec::new();
     sync_dir(&dir).map_err(|e| EtlError::Other(format!("{}: cannot sync: {e}", dir.display())))?;
     Ok(Dataset {
         id: recipe.id.clone(),
@@ -335,6 +360,7 @@ fn build_one(
         modified: modified.to_string(),
         input_hash: hash,
         tiles,
+        pictures,
     })
 }
 
@@ -344,7 +370,8 @@ fn reuse_one(layout: &SiteLayout, old_gen: &str, old: &Dataset, gen_dir: &Path) 
         .distributions
         .iter()
         .map(|d| (&d.path, d.byte_size))
-        .chain(old.tiles.iter().map(|t| (&t.path, t.byte_size)));
+        .chain(old.tiles.iter().map(|t| (&t.path, t.byte_size)))
+        .chain(old.pictures.iter().map(|p| (&p.path, p.byte_size)));
     for (path, byte_size) in files {
         let from = layout.generation_dir(old_gen).join(path);
         let to = gen_dir.join(path);
@@ -493,6 +520,7 @@ pub fn build(
                                     .iter()
                                     .map(|x| x.file.clone())
                                     .chain(d.tiles.iter().map(|t| t.file.clone()))
+                                    .chain(d.pictures.iter().map(|p| p.file.clone()))
                                     .collect()
                             })
                             .unwrap_or_default(),
