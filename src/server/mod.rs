@@ -24,6 +24,7 @@
 //! | route | file |
 //! |---|---|
 //! | `GET/HEAD /` (home page), `/datasets` (the catalogue search page), HTML | [`pages`] |
+//! | `GET/HEAD /static/{path}` (CSS, JS, fonts embedded in the binary) | [`assets`] |
 //! | `GET/HEAD /datasets.json` (search), `/suggest.json` (completions) | [`search`] |
 //! | `GET/HEAD /datasets/{id}.json` | [`datasets`] |
 //! | `GET/HEAD /catalog.ttl`, `/catalog.rdf`, `/catalog.jsonld`, `/datasets/{id}.{ttl,rdf,jsonld}` | [`dcat`] |
@@ -45,6 +46,7 @@
 //! request's `Host`. Downloads are not compressed on the fly (that would break
 //! `Content-Length`, `ETag` and `Range`).
 
+pub mod assets;
 mod body;
 pub mod ckan;
 pub mod datasets;
@@ -74,6 +76,7 @@ use axum::http::request::Parts;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::{ApiError, ServerError};
@@ -85,9 +88,15 @@ pub const GENERATION_HEADER: &str = "x-portale-generation";
 
 /// The router with every route, the generation pinning middleware and request tracing.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    // The pages and their assets are compressed on the fly; the downloads and tiles are
+    // not (their Content-Length, ETag and ranges are the files').
+    let ui = Router::new()
         .route("/", get(pages::home))
         .route("/datasets", get(pages::datasets))
+        .route("/static/{*path}", get(assets::asset))
+        .layer(CompressionLayer::new());
+    Router::new()
+        .merge(ui)
         .route("/datasets.json", get(search::datasets))
         .route("/suggest.json", get(search::suggest))
         .route("/datasets/{file}", get(datasets::one))

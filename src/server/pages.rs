@@ -22,6 +22,7 @@ use serde_json::Value;
 
 use super::error::ApiError;
 use super::search::{SearchParams, facet_label, parse_search, with_query as link};
+use super::state::Generation;
 use super::{AppState, Current};
 use crate::search::{Facet, Sort};
 
@@ -47,6 +48,9 @@ pub struct Texts {
     pub themes: &'static str,
     pub latest: &'static str,
     pub all_datasets: &'static str,
+    pub main_menu: &'static str,
+    pub map: &'static str,
+    pub about: &'static str,
 }
 
 pub const ITALIAN: Texts = Texts {
@@ -70,6 +74,9 @@ pub const ITALIAN: Texts = Texts {
     themes: "Temi",
     latest: "Aggiornati di recente",
     all_datasets: "Tutti i dataset",
+    main_menu: "Menu principale",
+    map: "Mappa",
+    about: "Dati e API",
 };
 
 pub const ENGLISH: Texts = Texts {
@@ -93,10 +100,13 @@ pub const ENGLISH: Texts = Texts {
     themes: "Themes",
     latest: "Recently updated",
     all_datasets: "All datasets",
+    main_menu: "Main menu",
+    map: "Map",
+    about: "Data and APIs",
 };
 
 impl Texts {
-    fn of(lang: &str) -> &'static Texts {
+    pub fn of(lang: &str) -> &'static Texts {
         if lang == "en" { &ENGLISH } else { &ITALIAN }
     }
 
@@ -213,6 +223,85 @@ impl Texts {
     }
 }
 
+/// The pages' sections, for the main menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Home,
+    Catalogue,
+    Map,
+    About,
+}
+
+pub struct NavLink {
+    pub label: &'static str,
+    pub url: String,
+    pub current: bool,
+}
+
+/// What every page's frame (`base.html`) shows: the header with the site's name, the main
+/// menu and the language switch, the stylesheets, the footer.
+pub struct Frame {
+    pub site_title: String,
+    pub home_url: String,
+    pub other_lang_url: String,
+    /// `{public URL}/static`, where the stylesheets, scripts and fonts are.
+    pub static_base: String,
+    pub nav: Vec<NavLink>,
+}
+
+impl Frame {
+    /// The frame of a page of `section`; `other_lang_url` is the same page in the other
+    /// language.
+    pub fn new(
+        generation: &Generation,
+        t: &'static Texts,
+        section: Section,
+        other_lang_url: String,
+    ) -> Frame {
+        let urls = generation.urls();
+        let lang_pairs = lang_pairs(t);
+        let nav = [
+            (t.catalogue, "/datasets", Section::Catalogue),
+            (t.map, "/map", Section::Map),
+            (t.about, "/about", Section::About),
+        ]
+        .into_iter()
+        .map(|(label, path, s)| NavLink {
+            label,
+            url: link(&urls.absolute(path), &lang_pairs),
+            current: s == section,
+        })
+        .collect();
+        Frame {
+            site_title: generation.manifest().catalog.title.clone(),
+            home_url: link(&urls.absolute("/"), &lang_pairs),
+            other_lang_url,
+            static_base: urls.absolute("/static"),
+            nav,
+        }
+    }
+}
+
+/// `lang=en` on English pages' links, nothing on Italian ones.
+pub fn lang_pairs(t: &Texts) -> Vec<(String, String)> {
+    if t.lang == "en" {
+        vec![("lang".into(), "en".into())]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The language a query asks for (`lang=en`; Italian otherwise).
+pub fn texts_of(query: &[(String, String)]) -> &'static Texts {
+    Texts::of(
+        query
+            .iter()
+            .find(|(n, _)| n == "lang")
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("it"),
+    )
+}
+
 pub struct FacetValue {
     pub label: String,
     pub count: u64,
@@ -255,9 +344,7 @@ pub struct ResultView {
 #[template(path = "datasets.html")]
 pub struct DatasetsPage {
     pub t: &'static Texts,
-    pub site_title: String,
-    pub home_url: String,
-    pub other_lang_url: String,
+    pub frame: Frame,
     pub form_action: String,
     pub q: String,
     /// The filters and sort kept when the form is submitted again.
@@ -275,9 +362,7 @@ pub struct DatasetsPage {
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub t: &'static Texts,
-    pub site_title: String,
-    pub home_url: String,
-    pub other_lang_url: String,
+    pub frame: Frame,
     pub message: String,
 }
 
@@ -297,10 +382,8 @@ pub struct Latest {
 #[template(path = "home.html")]
 pub struct HomePage {
     pub t: &'static Texts,
-    pub site_title: String,
+    pub frame: Frame,
     pub description: String,
-    pub home_url: String,
-    pub other_lang_url: String,
     pub search_url: String,
     pub search_url_all: String,
     pub themes: Vec<ThemeLink>,
@@ -315,19 +398,10 @@ pub async fn home(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
     let query: Vec<(String, String)> = query.map(|Query(q)| q).unwrap_or_default();
-    let lang = query
-        .iter()
-        .find(|(n, _)| n == "lang")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("it");
-    let t = Texts::of(lang);
+    let t = texts_of(&query);
     let urls = generation.urls();
     let catalog = &generation.manifest().catalog;
-    let lang_pairs: Vec<(String, String)> = if t.lang == "en" {
-        vec![("lang".into(), "en".into())]
-    } else {
-        Vec::new()
-    };
+    let lang_pairs = lang_pairs(t);
     let search_url = urls.absolute("/datasets");
     let (themes, latest) = match state.search() {
         Some(engine) => {
@@ -386,10 +460,8 @@ pub async fn home(
     };
     let page = HomePage {
         t,
-        site_title: catalog.title.clone(),
+        frame: Frame::new(&generation, t, Section::Home, other_lang_url),
         description: catalog.description.clone(),
-        home_url: link(&urls.absolute("/"), &lang_pairs),
-        other_lang_url,
         search_url_all: link(&search_url, &lang_pairs),
         search_url,
         themes,
@@ -416,7 +488,7 @@ fn changed(
     out
 }
 
-fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
+pub(crate) fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
     match body {
         Ok(body) => {
             let mut r = (status, body).into_response();
@@ -437,16 +509,9 @@ pub async fn datasets(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
     let query: Vec<(String, String)> = query.map(|Query(q)| q).unwrap_or_default();
-    let lang = query
-        .iter()
-        .find(|(n, _)| n == "lang")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("it");
-    let t = Texts::of(lang);
+    let t = texts_of(&query);
     let urls = generation.urls();
     let page_base = urls.absolute("/datasets");
-    let site_title = generation.manifest().catalog.title.clone();
-    let home_url = urls.absolute("/");
     let search: Vec<(String, String)> =
         query.iter().filter(|(n, _)| n != "lang").cloned().collect();
     let with_lang = |pairs: Vec<(String, String)>| -> Vec<(String, String)> {
@@ -466,9 +531,7 @@ pub async fn datasets(
             status,
             ErrorPage {
                 t,
-                site_title: site_title.clone(),
-                home_url: home_url.clone(),
-                other_lang_url: other_lang_url.clone(),
+                frame: Frame::new(&generation, t, Section::Catalogue, other_lang_url.clone()),
                 message,
             }
             .render(),
@@ -618,9 +681,7 @@ pub async fn datasets(
         .collect();
     let page = DatasetsPage {
         t,
-        site_title: site_title.clone(),
-        home_url: home_url.clone(),
-        other_lang_url: other_lang_url.clone(),
+        frame: Frame::new(&generation, t, Section::Catalogue, other_lang_url.clone()),
         form_action: page_base.clone(),
         summary: t.summary(found.total, &q),
         q,

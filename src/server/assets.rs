@@ -1,0 +1,106 @@
+//! `GET/HEAD /static/{path}`: the web UI's stylesheets, scripts and fonts, embedded in the
+//! binary from `static/` at compile time (the templates excepted: askama compiles them).
+//!
+//! `static/vendor/` holds the third-party assets (MapLibre GL JS, Bootstrap Italia, the
+//! Titillium Web fonts) that `tools/vendor/vendor.sh` installs from npm with a lockfile;
+//! they are committed, so a build needs cargo only and the site never asks a CDN.
+//!
+//! Validators: the `ETag` is the file's SHA-256 computed at compile time, and a matching
+//! `If-None-Match` gets a 304. The URLs carry no version, so browsers are told to revalidate
+//! after an hour (`Cache-Control: public, max-age=3600`); MapLibre's worker is requested
+//! with its own `?v=` query, which is ignored here.
+//!
+//! Security: the path is only ever a key into the embedded table; nothing is read from disk,
+//! so `..` or an encoded separator can only miss (404).
+
+use axum::extract::Path;
+use axum::extract::rejection::PathRejection;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rust_embed::Embed;
+
+use super::error::ApiError;
+use super::files::if_none_match;
+
+#[derive(Embed)]
+#[folder = "static/"]
+#[exclude = "templates/*"]
+struct Assets;
+
+const CACHE_CONTROL: &str = "public, max-age=3600";
+
+/// The media type served for a file name, by its extension.
+fn media_type(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("css") => "text/css; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("woff2") => "font/woff2",
+        Some("txt") | None => "text/plain; charset=utf-8",
+        Some(_) => "application/octet-stream",
+    }
+}
+
+/// Whether a file is embedded (for tests and the templates' sanity checks).
+pub fn exists(path: &str) -> bool {
+    Assets::get(path).is_some()
+}
+
+/// The handler.
+pub async fn asset(
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Ok(Path(path)) = path else {
+        return Err(ApiError::not_found("no such file"));
+    };
+    let Some(file) = Assets::get(&path) else {
+        return Err(ApiError::not_found(format!("no static file {path:?}")));
+    };
+    let etag = format!("\"{}\"", hex::encode(file.metadata.sha256_hash()));
+    let mut out = HeaderMap::new();
+    out.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(CACHE_CONTROL),
+    );
+    out.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).map_err(ApiError::internal)?,
+    );
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media_type(&path)),
+    );
+    out.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if if_none_match(&headers, &etag[1..etag.len() - 1]) == Some(true) {
+        return Ok((StatusCode::NOT_MODIFIED, out).into_response());
+    }
+    Ok((StatusCode::OK, out, file.data.into_owned()).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendored_files_are_embedded_and_templates_are_not() {
+        assert!(exists("vendor/maplibre-gl/maplibre-gl.mjs"));
+        assert!(exists("vendor/maplibre-gl/maplibre-gl-worker.mjs"));
+        assert!(exists("vendor/bootstrap-italia/bootstrap-italia.min.css"));
+        assert!(exists("css/portale.css"));
+        assert!(!exists("templates/base.html"));
+        assert!(!exists("../Cargo.toml"));
+    }
+
+    #[test]
+    fn media_types_by_extension() {
+        assert_eq!(media_type("a/b.mjs"), "text/javascript; charset=utf-8");
+        assert_eq!(media_type("x.woff2"), "font/woff2");
+        assert_eq!(media_type("VERSIONS"), "text/plain; charset=utf-8");
+    }
+}
