@@ -24,6 +24,7 @@
 //! | route | file |
 //! |---|---|
 //! | `GET/HEAD /` (home page), `/datasets` (the catalogue search page), HTML | [`pages`] |
+//! | `GET/HEAD /about` (the data and the APIs), HTML | [`about_page`] |
 //! | `GET/HEAD /static/{path}` (CSS, JS, fonts embedded in the binary) | [`assets`] |
 //! | `GET/HEAD /datasets.json` (search), `/suggest.json` (completions) | [`search`] |
 //! | `GET/HEAD /datasets/{id}.json` | [`datasets`] |
@@ -46,6 +47,7 @@
 //! request's `Host`. Downloads are not compressed on the fly (that would break
 //! `Content-Length`, `ETag` and `Range`).
 
+pub mod about_page;
 pub mod assets;
 mod body;
 pub mod ckan;
@@ -93,6 +95,7 @@ pub fn app(state: AppState) -> Router {
     let ui = Router::new()
         .route("/", get(pages::home))
         .route("/datasets", get(pages::datasets))
+        .route("/about", get(about_page::about))
         .route("/static/{*path}", get(assets::asset))
         .layer(CompressionLayer::new());
     Router::new()
