@@ -104,7 +104,7 @@ pub async fn about(
     }];
     if let Some(id) = dataset {
         apis.push(Api {
-            name: if en { "Dataset" } else { "Dataset" },
+            name: "Dataset",
             what: if en {
                 "everything known about one dataset, as JSON"
             } else {
