@@ -54,6 +54,7 @@ pub mod ckan;
 pub mod datasets;
 pub mod dcat;
 pub mod discovery;
+pub mod downloads;
 pub mod error;
 pub mod federated;
 pub mod files;
@@ -187,10 +188,12 @@ pub async fn serve_listener(
         Ok(addr) => tracing::info!(%addr, generation = %state.current().name(), "serving"),
         Err(e) => tracing::warn!("cannot read the listening address: {e}"),
     }
+    let counts = state.clone();
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|source| ServerError::Serve { source })?;
+    counts.downloads().save_if_changed();
     tracing::info!("server stopped");
     Ok(())
 }
