@@ -1192,7 +1192,10 @@ async fn the_about_page_gives_working_examples_of_every_api() {
     assert!(body.contains(r#"<html lang="it">"#) && body.contains("Le API"));
     let manifest = state.current().manifest().clone();
     assert!(
-        body.contains(&format!("pubblica {} dataset", manifest.datasets.len())),
+        body.contains(&format!(
+            "pubblica su questo portale {} dataset",
+            manifest.datasets.len()
+        )),
         "{body}"
     );
     // Every example URL is on this portal and answers 200.
@@ -1251,7 +1254,7 @@ async fn the_stylesheets_are_served_from_the_binary_with_validators() {
     let (_tmp, _state, router) = indexed();
     let page = String::from_utf8(get(&router, "/").await.body.to_vec()).unwrap();
     let css = format!("{BASE}/static/vendor/bootstrap-italia/bootstrap-italia.min.css");
-    assert!(page.contains(&format!(r#"href="{css}""#)), "{page}");
+    assert!(page.contains(&format!(r#"href="{css}?v="#)), "{page}");
     let r = get(
         &router,
         "/static/vendor/bootstrap-italia/bootstrap-italia.min.css",
@@ -1272,6 +1275,22 @@ async fn the_stylesheets_are_served_from_the_binary_with_validators() {
     let res = router.clone().oneshot(req).await.unwrap();
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
     assert_eq!(res.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(res.headers()["cache-control"], "public, max-age=3600");
+    // The page's versioned URL is the content's hash: cached for good.
+    let at = page.find(&format!("{css}?v=")).unwrap() + css.len();
+    let versioned = &page[at..at + page[at..].find('"').unwrap()];
+    assert_eq!(versioned, format!("?v={}", &etag[1..13]));
+    let req = Request::builder()
+        .uri(format!(
+            "/static/vendor/bootstrap-italia/bootstrap-italia.min.css{versioned}"
+        ))
+        .body(Body::empty())
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    assert_eq!(
+        res.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
     let req = Request::builder()
         .uri("/static/css/portale.css")
         .header("if-none-match", "\"nope\"")

@@ -285,6 +285,13 @@ impl Frame {
     }
 }
 
+impl Frame {
+    /// The URL of a file under `static/`, with its content version (cached for a year).
+    pub fn asset(&self, path: &str) -> String {
+        super::assets::versioned(&self.static_base, path)
+    }
+}
+
 /// `lang=en` on English pages' links, nothing on Italian ones.
 pub fn lang_pairs(t: &Texts) -> Vec<(String, String)> {
     if t.lang == "en" {
