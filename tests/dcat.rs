@@ -56,6 +56,7 @@ fn catalog() -> Catalog {
         },
         istat_code: Some("046007".into()),
         territory_bbox: Some([10.486, 43.749, 10.659, 43.943]),
+        basemap_style: None,
     }
 }
 

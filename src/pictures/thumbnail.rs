@@ -121,8 +121,7 @@ pub fn extent(geoms: &[Option<Geometry<f64>>]) -> Option<[f64; 4]> {
     for g in geoms.iter().flatten() {
         if let Some(r) = g.bounding_rect() {
             let (min, max) = (r.min(), r.max());
-            if !(min.x.is_finite() && min.y.is_finite() && max.x.is_finite() && max.y.is_finite())
-            {
+            if !(min.x.is_finite() && min.y.is_finite() && max.x.is_finite() && max.y.is_finite()) {
                 continue;
             }
             out = Some(match out {
@@ -155,7 +154,7 @@ fn project_line(frame: &Frame, line: &LineString<f64>) -> LineString<f64> {
 }
 
 fn collect(frame: &Frame, g: &Geometry<f64>, out: &mut Pieces) {
-    let mut polygon = |p: &Polygon<f64>, out: &mut Pieces| {
+    let polygon = |p: &Polygon<f64>, out: &mut Pieces| {
         out.rings.push(project_line(frame, p.exterior()));
         out.rings
             .extend(p.interiors().iter().map(|r| project_line(frame, r)));
@@ -225,7 +224,10 @@ fn path_of(
             {
                 let c = r.center();
                 if c.x.is_finite() && c.y.is_finite() {
-                    cells.insert(((c.x / min_ring).floor() as i64, (c.y / min_ring).floor() as i64));
+                    cells.insert((
+                        (c.x / min_ring).floor() as i64,
+                        (c.y / min_ring).floor() as i64,
+                    ));
                 }
                 continue;
             }
@@ -410,7 +412,10 @@ mod tests {
     fn mercator_m(lon: f64, lat: f64) -> (f64, f64) {
         const R: f64 = 6_378_137.0;
         let x = R * lon.to_radians();
-        let y = R * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0).tan().ln();
+        let y = R
+            * (std::f64::consts::FRAC_PI_4 + lat.to_radians() / 2.0)
+                .tan()
+                .ln();
         (x, y)
     }
 
@@ -552,7 +557,10 @@ mod tests {
         // Not blank: the polygons cover the whole picture, so at 8 px at most there are
         // still more than 1,000 shapes.
         let root = parse(&svg);
-        let shapes: usize = paths(&root).iter().map(|p| p.attrs["d"].matches('M').count()).sum();
+        let shapes: usize = paths(&root)
+            .iter()
+            .map(|p| p.attrs["d"].matches('M').count())
+            .sum();
         assert!(shapes > 1_000, "{shapes} shapes");
     }
 
