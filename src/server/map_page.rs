@@ -424,7 +424,7 @@ pub fn map_style(generation: &Generation) -> Value {
                 is(["Point", "MultiPoint"]),
                 json!({
                     "circle-color": c,
-                    "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, 3.5, 16, 7],
+                    "circle-radius": ["interpolate", ["linear"], ["zoom"], 8, 2.5, 16, 6],
                     "circle-stroke-color": "#ffffff",
                     "circle-stroke-width": 1.5,
                 }),
