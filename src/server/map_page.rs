@@ -66,11 +66,11 @@ pub struct MapTexts {
     pub dataset_page: &'static str,
     pub no_layers: &'static str,
     pub other_theme: &'static str,
-    pub points: &'static str,
-    pub lines: &'static str,
-    pub areas: &'static str,
-    pub mixed: &'static str,
-    pub features: &'static str,
+    /// Geometry kinds, singular and plural.
+    pub points: (&'static str, &'static str),
+    pub lines: (&'static str, &'static str),
+    pub areas: (&'static str, &'static str),
+    pub mixed: (&'static str, &'static str),
     pub popup_link: &'static str,
     pub close: &'static str,
     /// Home page: the teaser's link text.
@@ -92,11 +92,10 @@ pub const MAP_ITALIAN: MapTexts = MapTexts {
     dataset_page: "scheda del dataset",
     no_layers: "Il catalogo non ha ancora livelli cartografici.",
     other_theme: "Altri dati",
-    points: "punti",
-    lines: "linee",
-    areas: "aree",
-    mixed: "geometrie miste",
-    features: "elementi",
+    points: ("punto", "punti"),
+    lines: ("linea", "linee"),
+    areas: ("area", "aree"),
+    mixed: ("elemento", "elementi"),
     popup_link: "Scheda del dataset",
     close: "Chiudi",
     explore: "Esplora la mappa dei dati",
@@ -116,11 +115,10 @@ pub const MAP_ENGLISH: MapTexts = MapTexts {
     dataset_page: "dataset page",
     no_layers: "The catalogue has no map layers yet.",
     other_theme: "Other data",
-    points: "points",
-    lines: "lines",
-    areas: "areas",
-    mixed: "mixed geometries",
-    features: "features",
+    points: ("point", "points"),
+    lines: ("line", "lines"),
+    areas: ("area", "areas"),
+    mixed: ("feature", "features"),
     popup_link: "Dataset page",
     close: "Close",
     explore: "Explore the data map",
@@ -138,13 +136,15 @@ impl MapTexts {
         }
     }
 
-    fn geometry(&self, g: GeometryType) -> &'static str {
-        match g {
+    /// "57 punti", "1 area".
+    fn count(&self, g: GeometryType, n: u64) -> String {
+        let (one, many) = match g {
             GeometryType::Point | GeometryType::MultiPoint => self.points,
             GeometryType::LineString | GeometryType::MultiLineString => self.lines,
             GeometryType::Polygon | GeometryType::MultiPolygon => self.areas,
             GeometryType::Geometry => self.mixed,
-        }
+        };
+        format!("{n} {}", if n == 1 { one } else { many })
     }
 }
 
@@ -156,8 +156,8 @@ pub struct LayerView {
     pub colour: &'static str,
     /// How the legend draws its swatch: `point`, `line` or `area`.
     pub shape: &'static str,
-    pub geometry: &'static str,
-    pub features: u64,
+    /// The number of features and their kind ("57 punti").
+    pub count: String,
     pub checked: bool,
 }
 
@@ -288,7 +288,14 @@ pub fn home_bounds(manifest: &Manifest) -> [f64; 4] {
     layers(manifest)
         .iter()
         .filter_map(|d| d.tiles.as_ref().map(|t| t.bounds))
-        .reduce(|a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])])
+        .reduce(|a, b| {
+            [
+                a[0].min(b[0]),
+                a[1].min(b[1]),
+                a[2].max(b[2]),
+                a[3].max(b[3]),
+            ]
+        })
         .unwrap_or(ITALY)
 }
 
@@ -376,7 +383,10 @@ pub fn map_style(generation: &Generation) -> Value {
         } else {
             "none"
         };
-        let kind = d.layer.as_ref().map_or(GeometryType::Geometry, |l| l.geometry_type);
+        let kind = d
+            .layer
+            .as_ref()
+            .map_or(GeometryType::Geometry, |l| l.geometry_type);
         let (points, lines, polygons) = match kind {
             GeometryType::Point | GeometryType::MultiPoint => (true, false, false),
             GeometryType::LineString | GeometryType::MultiLineString => (false, true, false),
@@ -468,7 +478,10 @@ pub fn groups(generation: &Generation, t: &Texts, visible: Option<&[String]>) ->
     let mut groups: Vec<ThemeGroup> = Vec::new();
     for (i, d) in layers(manifest).into_iter().enumerate() {
         let code = d.meta.themes.first().cloned().unwrap_or_default();
-        let kind = d.layer.as_ref().map_or(GeometryType::Geometry, |l| l.geometry_type);
+        let kind = d
+            .layer
+            .as_ref()
+            .map_or(GeometryType::Geometry, |l| l.geometry_type);
         let view = LayerView {
             id: d.id.clone(),
             title: d.meta.title.clone(),
@@ -479,8 +492,7 @@ pub fn groups(generation: &Generation, t: &Texts, visible: Option<&[String]>) ->
                 GeometryType::LineString | GeometryType::MultiLineString => "line",
                 _ => "area",
             },
-            geometry: m.geometry(kind),
-            features: d.layer.as_ref().map_or(d.rows, |l| l.features),
+            count: m.count(kind, d.layer.as_ref().map_or(d.rows, |l| l.features)),
             checked: match visible {
                 Some(v) => v.iter().any(|x| x == &d.id),
                 None => shown_by_default(d, &basemap),
