@@ -678,6 +678,7 @@ async fn sitemap_and_robots() {
         .collect();
     let mut expected = vec![
         format!("{BASE}/"),
+        format!("{BASE}/map"),
         format!("{BASE}/catalog.ttl"),
         format!("{BASE}/catalog.rdf"),
         format!("{BASE}/catalog.jsonld"),
