@@ -381,7 +381,7 @@ pub fn thumbnail_svg_with(
     if !dots.is_empty() {
         let _ = write!(
             svg,
-            "<path fill=\"none\" stroke=\"{POINT}\" stroke-width=\"5\" stroke-linecap=\"round\" d=\"{dots}\"></path>"
+            "<path fill=\"none\" stroke=\"{POINT}\" stroke-width=\"3.5\" stroke-linecap=\"round\" d=\"{dots}\"></path>"
         );
     }
     svg.push_str("</svg>\n");

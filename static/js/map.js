@@ -54,32 +54,42 @@ async function loadStyle() {
   }
 }
 
-function popupContent(feature, box) {
+// One section per feature under the click (the topmost first, at most 5), so that a
+// feature hidden under another one's symbol is still shown.
+function popupContent(features) {
   const root = document.createElement('div');
   root.className = 'portale-popup';
-  const h = document.createElement('h2');
-  h.textContent = box ? box.dataset.title : feature.layer.source;
-  root.appendChild(h);
-  const table = document.createElement('table');
-  let rows = 0;
-  for (const [key, value] of Object.entries(feature.properties || {})) {
-    if (value === null || value === undefined || value === '') continue;
-    if (rows++ >= 30) break;
-    const tr = document.createElement('tr');
-    const th = document.createElement('th');
-    th.scope = 'row';
-    th.textContent = key;
-    const td = document.createElement('td');
-    td.textContent = String(value);
-    tr.append(th, td);
-    table.appendChild(tr);
-  }
-  root.appendChild(table);
-  if (box) {
-    const a = document.createElement('a');
-    a.href = box.dataset.url;
-    a.textContent = el.dataset.popupLink;
-    root.appendChild(a);
+  for (const feature of features) {
+    const id = feature.layer.metadata && feature.layer.metadata['portale:layer'];
+    const box = boxes.find((b) => b.dataset.layer === id);
+    const section = document.createElement('section');
+    const h = document.createElement('h2');
+    h.textContent = box ? box.dataset.title : feature.layer.source;
+    section.appendChild(h);
+    const table = document.createElement('table');
+    let rows = 0;
+    for (const [key, value] of Object.entries(feature.properties || {})) {
+      if (value === null || value === undefined || value === '') continue;
+      if (rows++ >= 30) break;
+      const tr = document.createElement('tr');
+      const th = document.createElement('th');
+      th.scope = 'row';
+      th.textContent = key;
+      const td = document.createElement('td');
+      td.textContent = String(value);
+      tr.append(th, td);
+      table.appendChild(tr);
+    }
+    section.appendChild(table);
+    if (box) {
+      const p = document.createElement('p');
+      const a = document.createElement('a');
+      a.href = box.dataset.url;
+      a.textContent = el.dataset.popupLink;
+      p.appendChild(a);
+      section.appendChild(p);
+    }
+    root.appendChild(section);
   }
   return root;
 }
@@ -105,7 +115,7 @@ async function start() {
     fitBoundsOptions: { padding: 20 },
     hash: 'map',
     attributionControl: { compact: true },
-    locale: { 'Map.Title': el.getAttribute('aria-label') },
+    locale: { 'Map.Title': el.getAttribute('aria-label'), 'Popup.Close': el.dataset.close },
   });
   window.portaleMap = map;
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
@@ -131,10 +141,15 @@ async function start() {
     if (layers.length === 0) return;
     const found = map.queryRenderedFeatures(e.point, { layers });
     if (found.length === 0) return;
-    const feature = found[0];
-    const id = feature.layer.metadata && feature.layer.metadata['portale:layer'];
-    const box = boxes.find((b) => b.dataset.layer === id);
-    popup.setLngLat(e.lngLat).setDOMContent(popupContent(feature, box)).addTo(map);
+    // The same feature can come from several style layers (fill and outline).
+    const seen = new Set();
+    const distinct = found.filter((f) => {
+      const key = f.layer.source + '|' + (f.id ?? JSON.stringify(f.properties));
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    }).slice(0, 5);
+    popup.setLngLat(e.lngLat).setDOMContent(popupContent(distinct)).addTo(map);
   });
   map.on('mousemove', (e) => {
     const layers = interactive().filter((id) => map.getLayer(id));
