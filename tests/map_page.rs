@@ -570,6 +570,9 @@ async fn the_area_filter_is_shown_and_removable() {
     // No area, no filter.
     let plain = get("/datasets?q=scuole").await.text();
     assert!(!plain.contains("Area della mappa"));
+    assert!(plain.contains(&format!(
+        "<a href=\"{BASE}/map\">Cerca i dati in un&#39;area della mappa</a>"
+    )));
     let en = get("/datasets?bbox=10.5,43.8,10.6,43.9&lang=en")
         .await
         .text();

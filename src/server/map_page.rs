@@ -79,6 +79,8 @@ pub struct MapTexts {
     pub area: &'static str,
     pub remove_area: &'static str,
     pub area_on_map: &'static str,
+    /// Search page: the link to the map when no area is chosen.
+    pub pick_area: &'static str,
 }
 
 pub const MAP_ITALIAN: MapTexts = MapTexts {
@@ -102,6 +104,7 @@ pub const MAP_ITALIAN: MapTexts = MapTexts {
     area: "Area della mappa (ovest, sud – est, nord)",
     remove_area: "Togli il filtro dell'area",
     area_on_map: "Vedi l'area sulla mappa",
+    pick_area: "Cerca i dati in un'area della mappa",
 };
 
 pub const MAP_ENGLISH: MapTexts = MapTexts {
@@ -125,6 +128,7 @@ pub const MAP_ENGLISH: MapTexts = MapTexts {
     area: "Map area (west, south – east, north)",
     remove_area: "Remove the area filter",
     area_on_map: "See the area on the map",
+    pick_area: "Search the data in an area of the map",
 };
 
 impl MapTexts {

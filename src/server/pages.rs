@@ -374,6 +374,8 @@ pub struct DatasetsPage {
     pub json_url: String,
     pub m: &'static MapTexts,
     pub area: Option<AreaFilter>,
+    /// The map explorer, to pick an area to search in.
+    pub map_url: String,
 }
 
 #[derive(Template)]
@@ -728,6 +730,7 @@ pub async fn datasets(
         t,
         m,
         area,
+        map_url: link(&urls.absolute("/map"), &with_lang(Vec::new())),
         frame: Frame::new(&generation, t, Section::Catalogue, other_lang_url.clone()),
         form_action: page_base.clone(),
         summary: t.summary(found.total, &q),

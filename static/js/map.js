@@ -115,7 +115,8 @@ async function start() {
     fitBoundsOptions: { padding: 20 },
     hash: 'map',
     attributionControl: { compact: true },
-    locale: { 'Map.Title': el.getAttribute('aria-label'), 'Popup.Close': el.dataset.close },
+    // The canvas is a region of its own inside #map: a short name, not #map's long one.
+    locale: { 'Map.Title': el.dataset.title, 'Popup.Close': el.dataset.close },
   });
   window.portaleMap = map;
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }));
