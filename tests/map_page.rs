@@ -401,6 +401,10 @@ async fn style_names_only_our_server() {
     assert_eq!(kinds("percorsi"), vec!["line"]);
     assert_eq!(kinds("confine"), vec!["fill", "line"]);
     assert!(style["metadata"].get("portale:basemap").is_none());
+    // Drawn areas, then lines, then points.
+    let position = |id: &str| layers.iter().position(|l| l["id"] == id).unwrap();
+    assert!(position("confine-fill") < position("percorsi-line"));
+    assert!(position("percorsi-line") < position("scuole-circle"));
 }
 
 #[tokio::test]

@@ -379,6 +379,9 @@ pub fn map_style(generation: &Generation) -> Value {
         }
     }
     let is = |types: [&str; 2]| json!(["match", ["geometry-type"], types, true, false]);
+    // Areas under lines under points, whatever the layers' order: nothing is hidden
+    // under a polygon's fill, and a stop stays visible on its route.
+    let (mut areas, mut strokes, mut dots) = (Vec::new(), Vec::new(), Vec::new());
     for (i, d) in all.iter().enumerate() {
         let Some(tiles) = &d.tiles else { continue };
         let c = colour(i);
@@ -410,13 +413,13 @@ pub fn map_style(generation: &Generation) -> Value {
             })
         };
         if polygons {
-            style_layers.push(layer(
+            areas.push(layer(
                 "fill",
                 "fill",
                 is(["Polygon", "MultiPolygon"]),
                 json!({"fill-color": c, "fill-opacity": 0.2}),
             ));
-            style_layers.push(layer(
+            areas.push(layer(
                 "outline",
                 "line",
                 is(["Polygon", "MultiPolygon"]),
@@ -424,7 +427,7 @@ pub fn map_style(generation: &Generation) -> Value {
             ));
         }
         if lines {
-            style_layers.push(layer(
+            strokes.push(layer(
                 "line",
                 "line",
                 is(["LineString", "MultiLineString"]),
@@ -432,7 +435,7 @@ pub fn map_style(generation: &Generation) -> Value {
             ));
         }
         if points {
-            style_layers.push(layer(
+            dots.push(layer(
                 "circle",
                 "circle",
                 is(["Point", "MultiPoint"]),
@@ -445,6 +448,9 @@ pub fn map_style(generation: &Generation) -> Value {
             ));
         }
     }
+    style_layers.extend(areas);
+    style_layers.extend(strokes);
+    style_layers.extend(dots);
     let mut metadata = serde_json::Map::new();
     if let Some(url) = external {
         metadata.insert("portale:basemap".into(), Value::String(url));
