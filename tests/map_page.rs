@@ -299,7 +299,7 @@ async fn map_lists_every_layer_by_theme_with_labelled_checkboxes() {
     ));
     assert!(html.contains("<noscript>"));
     assert!(html.contains(&format!(
-        "<script type=\"module\" src=\"{BASE}/static/js/map.js\"></script>"
+        "<script type=\"module\" src=\"{BASE}/static/js/map.js?v="
     )));
     assert!(html.contains(&format!("data-style=\"{BASE}/map/style.json\"")));
     // Opens on the territory of catalog.toml; the area link works without JavaScript.
@@ -601,7 +601,7 @@ async fn the_map_page_weighs_less_than_100_kb() {
     let mut assets = Vec::new();
     for attr in ["href=\"", "src=\""] {
         for part in text.split(attr).skip(1) {
-            let url = part.split('"').next().unwrap();
+            let url = part.split('"').next().unwrap().split('?').next().unwrap();
             if (url.ends_with(".css") || url.ends_with(".js") || url.ends_with(".mjs"))
                 && !url.contains("/maplibre-gl/")
             {

@@ -25,6 +25,7 @@
 //! |---|---|
 //! | `GET/HEAD /` (home page), `/datasets` (the catalogue search page), HTML | [`pages`] |
 //! | `GET/HEAD /map` (the map explorer), `/map/style.json` (its MapLibre style) | [`map_page`] |
+//! | `GET/HEAD /about` (the data and the APIs), HTML | [`about_page`] |
 //! | `GET/HEAD /static/{path}` (CSS, JS, fonts embedded in the binary) | [`assets`] |
 //! | `GET/HEAD /datasets.json` (search), `/suggest.json` (completions) | [`search`] |
 //! | `GET/HEAD /datasets/{id}.json` | [`datasets`] |
@@ -47,12 +48,14 @@
 //! request's `Host`. Downloads are not compressed on the fly (that would break
 //! `Content-Length`, `ETag` and `Range`).
 
+pub mod about_page;
 pub mod assets;
 mod body;
 pub mod ckan;
 pub mod datasets;
 pub mod dcat;
 pub mod discovery;
+pub mod downloads;
 pub mod error;
 pub mod federated;
 pub mod files;
@@ -97,6 +100,7 @@ pub fn app(state: AppState) -> Router {
         .route("/datasets", get(pages::datasets))
         .route("/map", get(map_page::map_page))
         .route("/map/style.json", get(map_page::style_json))
+        .route("/about", get(about_page::about))
         .route("/static/{*path}", get(assets::asset))
         .layer(CompressionLayer::new());
     Router::new()
@@ -188,10 +192,12 @@ pub async fn serve_listener(
         Ok(addr) => tracing::info!(%addr, generation = %state.current().name(), "serving"),
         Err(e) => tracing::warn!("cannot read the listening address: {e}"),
     }
+    let counts = state.clone();
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|source| ServerError::Serve { source })?;
+    counts.downloads().save_if_changed();
     tracing::info!("server stopped");
     Ok(())
 }

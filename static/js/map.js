@@ -60,11 +60,11 @@ function popupContent(features) {
   const root = document.createElement('div');
   root.className = 'portale-popup';
   for (const feature of features) {
-    const id = feature.layer.metadata && feature.layer.metadata['portale:layer'];
-    const box = boxes.find((b) => b.dataset.layer === id);
+    // Sources are named after the datasets (the basemap's too).
+    const box = boxes.find((b) => b.dataset.layer === feature.source);
     const section = document.createElement('section');
     const h = document.createElement('h2');
-    h.textContent = box ? box.dataset.title : feature.layer.source;
+    h.textContent = box ? box.dataset.title : feature.source;
     section.appendChild(h);
     const table = document.createElement('table');
     let rows = 0;
@@ -126,6 +126,17 @@ async function start() {
     .filter((l) => l.metadata && l.metadata['portale:layer'] === id)
     .map((l) => l.id);
   const interactive = () => boxes.filter((b) => b.checked).flatMap((b) => styleLayersOf(b.dataset.layer));
+  // Our basemap's boundaries answer a click too, when no data layer does.
+  const basemap = () => (map.getStyle().layers || [])
+    .filter((l) => l.source && l.metadata && l.metadata['portale:role'] === 'basemap')
+    .map((l) => l.id);
+  const hits = (point) => {
+    const data = interactive().filter((id) => map.getLayer(id));
+    const found = data.length > 0 ? map.queryRenderedFeatures(point, { layers: data }) : [];
+    if (found.length > 0) return found;
+    const base = basemap();
+    return base.length > 0 ? map.queryRenderedFeatures(point, { layers: base }).slice(0, 1) : [];
+  };
 
   for (const box of boxes) {
     box.addEventListener('change', () => {
@@ -138,14 +149,12 @@ async function start() {
 
   const popup = new maplibregl.Popup({ maxWidth: '340px', closeButton: true });
   map.on('click', (e) => {
-    const layers = interactive().filter((id) => map.getLayer(id));
-    if (layers.length === 0) return;
-    const found = map.queryRenderedFeatures(e.point, { layers });
+    const found = hits(e.point);
     if (found.length === 0) return;
     // The same feature can come from several style layers (fill and outline).
     const seen = new Set();
     const distinct = found.filter((f) => {
-      const key = f.layer.source + '|' + (f.id ?? JSON.stringify(f.properties));
+      const key = f.source + '|' + (f.id ?? JSON.stringify(f.properties));
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
@@ -153,8 +162,8 @@ async function start() {
     popup.setLngLat(e.lngLat).setDOMContent(popupContent(distinct)).addTo(map);
   });
   map.on('mousemove', (e) => {
-    const layers = interactive().filter((id) => map.getLayer(id));
-    const hit = layers.length > 0 && map.queryRenderedFeatures(e.point, { layers }).length > 0;
+    const data = interactive().filter((id) => map.getLayer(id));
+    const hit = data.length > 0 && map.queryRenderedFeatures(e.point, { layers: data }).length > 0;
     map.getCanvas().style.cursor = hit ? 'pointer' : '';
   });
 
