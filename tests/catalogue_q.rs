@@ -163,6 +163,7 @@ fn manifest() -> Manifest {
             contact_point: contact(),
             istat_code: Some("046007".into()),
             territory_bbox: None,
+            basemap_style: None,
         },
         datasets: (0..OWN.len()).map(dataset).collect(),
     }

@@ -97,6 +97,7 @@ fn catalog(base: &str) -> Catalog {
         },
         istat_code: Some("046007".into()),
         territory_bbox: None,
+        basemap_style: None,
     }
 }
 

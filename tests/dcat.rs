@@ -56,6 +56,7 @@ fn catalog() -> Catalog {
         },
         istat_code: Some("046007".into()),
         territory_bbox: Some([10.486, 43.749, 10.659, 43.943]),
+        basemap_style: None,
     }
 }
 
@@ -677,6 +678,7 @@ async fn sitemap_and_robots() {
         .collect();
     let mut expected = vec![
         format!("{BASE}/"),
+        format!("{BASE}/map"),
         format!("{BASE}/catalog.ttl"),
         format!("{BASE}/catalog.rdf"),
         format!("{BASE}/catalog.jsonld"),

@@ -401,6 +401,7 @@ fn catalog() -> Catalog {
         },
         istat_code: Some("046007".into()),
         territory_bbox: None,
+        basemap_style: None,
     }
 }
 

@@ -188,6 +188,7 @@ fn manifest(generation: &str, datasets: Vec<Dataset>) -> Manifest {
             contact_point: contact(),
             istat_code: Some("046007".into()),
             territory_bbox: Some(TERRITORY),
+            basemap_style: None,
         },
         datasets,
     }

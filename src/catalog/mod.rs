@@ -23,6 +23,7 @@
 //!     contact_point: ContactPoint { name: "Ufficio".into(), email: "od@example.it".into(), url: None },
 //!     istat_code: Some("046007".into()),
 //!     territory_bbox: None,
+//!     basemap_style: None,
 //! };
 //! let urls = Urls::new(&catalog.base_url);
 //! let ctx = dcat::Context::new(&catalog, CatalogUris::new(&urls));

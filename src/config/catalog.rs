@@ -19,6 +19,25 @@ pub struct CatalogFile {
     /// Remote catalogues to harvest (`[[harvest]]`, see [`super::harvest`]).
     #[serde(default)]
     pub harvest: Vec<HarvestSection>,
+    /// The map explorer (`[map]`, optional).
+    #[serde(default)]
+    pub map: Option<MapSection>,
+}
+
+/// `[map]`: settings of the map explorer (`/map`).
+///
+/// ```toml
+/// [map]
+/// # A MapLibre style drawn under the layers instead of the offline basemap made from the
+/// # catalogue's boundary layers. The visitors' browsers fetch it (and its tiles, fonts
+/// # and sprites) from that server.
+/// basemap_style = "https://tiles.example.org/styles/positron/style.json"
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapSection {
+    #[serde(default)]
+    pub basemap_style: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -158,6 +177,30 @@ impl CatalogConfig {
             }
             None => None,
         };
+        let basemap_style = match file.map.as_ref().and_then(|m| m.basemap_style.as_ref()) {
+            Some(url) => {
+                let u = url.get_ref().trim();
+                let rest = u
+                    .strip_prefix("https://")
+                    .or_else(|| u.strip_prefix("http://"));
+                if !rest.is_some_and(|r| {
+                    !r.is_empty()
+                        && !r.starts_with('/')
+                        && !r.contains(char::is_whitespace)
+                        && !u.contains(['"', '<', '>'])
+                }) {
+                    errors.push(ConfigError::new(
+                        path,
+                        at(url.span()),
+                        format!(
+                            "[map] basemap_style must be an absolute http(s) URL of a MapLibre style (e.g. \"https://tiles.example.org/style.json\"), found {u:?}"
+                        ),
+                    ));
+                }
+                Some(u.to_string())
+            }
+            None => None,
+        };
         let harvest = harvest::validate(path, text, &file.harvest, &mut errors);
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
@@ -184,6 +227,7 @@ impl CatalogConfig {
                 },
                 istat_code: file.catalog.istat_code,
                 territory_bbox,
+                basemap_style,
             },
             harvest,
         })

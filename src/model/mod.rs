@@ -46,6 +46,11 @@ pub struct Catalog {
     /// WGS84 extent of the territory `[min_lon, min_lat, max_lon, max_lat]`.
     #[serde(default)]
     pub territory_bbox: Option<[f64; 4]>,
+    /// A MapLibre style (absolute http(s) URL) drawn under the layers of the map explorer
+    /// instead of the basemap made from the catalogue's own boundary layers
+    /// (`[map] basemap_style` in `catalog.toml`). Absent: the map works offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basemap_style: Option<String>,
 }
 
 /// Column types of a published table.

@@ -399,6 +399,7 @@ mod tests {
             },
             istat_code: Some("046007".into()),
             territory_bbox: Some([10.49, 43.78, 10.67, 43.91]),
+            basemap_style: None,
         }
     }
 

@@ -1,4 +1,4 @@
-//! Discovery for crawlers: `GET/HEAD /sitemap.xml` (the home page, every dataset page
+//! Discovery for crawlers: `GET/HEAD /sitemap.xml` (the home page, the map, every dataset page
 //! and the DCAT catalogue documents, with their last modification) and `/robots.txt`
 //! (everything allowed, the sitemap named), both from the public base URL.
 //!
@@ -85,7 +85,10 @@ async fn sitemap(
         .built_at()
         .to_rfc3339_opts(SecondsFormat::Secs, true);
     // (URL, last modification), home and catalogue documents first.
-    let mut entries: Vec<(String, String)> = vec![(uris.home(), built.clone())];
+    let mut entries: Vec<(String, String)> = vec![
+        (uris.home(), built.clone()),
+        (generation.urls().absolute("/map"), built.clone()),
+    ];
     for syntax in RdfSyntax::ALL {
         entries.push((uris.catalog_document(syntax), built.clone()));
     }

@@ -24,6 +24,7 @@
 //! | route | file |
 //! |---|---|
 //! | `GET/HEAD /` (home page), `/datasets` (the catalogue search page), HTML | [`pages`] |
+//! | `GET/HEAD /map` (the map explorer), `/map/style.json` (its MapLibre style) | [`map_page`] |
 //! | `GET/HEAD /about` (the data and the APIs), HTML | [`about_page`] |
 //! | `GET/HEAD /static/{path}` (CSS, JS, fonts embedded in the binary) | [`assets`] |
 //! | `GET/HEAD /datasets.json` (search), `/suggest.json` (completions) | [`search`] |
@@ -60,6 +61,7 @@ pub mod federated;
 pub mod files;
 pub mod harvest;
 pub mod health;
+pub mod map_page;
 pub mod ogc;
 pub mod pages;
 pub mod search;
@@ -96,6 +98,8 @@ pub fn app(state: AppState) -> Router {
     let ui = Router::new()
         .route("/", get(pages::home))
         .route("/datasets", get(pages::datasets))
+        .route("/map", get(map_page::map_page))
+        .route("/map/style.json", get(map_page::style_json))
         .route("/about", get(about_page::about))
         .route("/static/{*path}", get(assets::asset))
         .layer(CompressionLayer::new());

@@ -2,12 +2,15 @@
 //! binary (askama, `static/templates/`), Italian first with an English switch (`lang=en`).
 //! They work without JavaScript: the search is a form, facets and pages are links.
 //!
-//! `GET /`: the home page (search box, themes with their datasets, latest updates).
+//! `GET /`: the home page (search box, themes with their datasets, latest updates, a map
+//! teaser made of the layers' thumbnails).
 //!
 //! `GET /datasets`: the catalogue search. It takes the parameters of `/datasets.json`
 //! ([`super::search`]) plus `lang`, and shows the results with their highlighted
 //! snippets, the facets as filter links with their counts (a selected value's link
-//! removes it), the sort orders and the pages.
+//! removes it), the sort orders and the pages; an area filter (`bbox`, e.g. from the map's
+//! "search in this area" link) is shown in text with a link removing it and one showing
+//! it on the map; our layers show their map thumbnail.
 //!
 //! Pitfalls: every text from the records is escaped by the templates; only the engine's
 //! highlights, which it escapes itself, are inserted as HTML. Links keep every parameter
@@ -21,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::error::ApiError;
+use super::map_page::{MapTexts, Thumb, bbox_param, home_teaser, thumbnail};
 use super::search::{SearchParams, facet_label, parse_search, with_query as link};
 use super::state::Generation;
 use super::{AppState, Current};
@@ -348,6 +352,18 @@ pub struct ResultView {
     pub modified: String,
     /// The harvest source, for harvested records.
     pub origin: Option<String>,
+    /// A layer's map thumbnail (our own datasets with a map layer).
+    pub thumbnail: Option<Thumb>,
+}
+
+/// The search's area filter (`bbox`), shown as a removable filter.
+pub struct AreaFilter {
+    /// The coordinates, rounded (`10.4860, 43.7490 – 10.6590, 43.9430`).
+    pub text: String,
+    /// The same search without the area.
+    pub remove_url: String,
+    /// The area on the map explorer.
+    pub map_url: String,
 }
 
 #[derive(Template)]
@@ -366,6 +382,10 @@ pub struct DatasetsPage {
     pub results: Vec<ResultView>,
     pub pages: Vec<PageLink>,
     pub json_url: String,
+    pub m: &'static MapTexts,
+    pub area: Option<AreaFilter>,
+    /// The map explorer, to pick an area to search in.
+    pub map_url: String,
 }
 
 #[derive(Template)]
@@ -398,6 +418,11 @@ pub struct HomePage {
     pub search_url_all: String,
     pub themes: Vec<ThemeLink>,
     pub latest: Vec<Latest>,
+    pub m: &'static MapTexts,
+    /// The map teaser: a thumbnail linking to the map explorer.
+    pub teaser: Option<Thumb>,
+    /// A few layers' thumbnails, linking to their dataset pages.
+    pub layer_thumbs: Vec<Thumb>,
 }
 
 /// `GET /`: the home page: the search box, the themes with their datasets, the datasets
@@ -468,8 +493,12 @@ pub async fn home(
     } else {
         link(&urls.absolute("/"), &[("lang".into(), "en".into())])
     };
+    let (teaser, layer_thumbs) = home_teaser(&generation, t, 3);
     let page = HomePage {
         t,
+        m: MapTexts::of(t),
+        teaser,
+        layer_thumbs,
         frame: Frame::new(&generation, t, Section::Home, other_lang_url),
         description: catalog.description.clone(),
         search_url_all: link(&search_url, &lang_pairs),
@@ -647,7 +676,16 @@ pub async fn datasets(
                 Some("local") | None => None,
                 Some(o) => Some(o.to_string()),
             };
+            let thumbnail = match s.get("origin").and_then(Value::as_str) {
+                Some("local") | None => s
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| generation.dataset(id))
+                    .and_then(|d| thumbnail(&generation, d, url.clone())),
+                Some(_) => None,
+            };
             ResultView {
+                thumbnail,
                 title: str_of(s, "title"),
                 title_html: h.title_html,
                 description: str_of(s, "description"),
@@ -689,8 +727,20 @@ pub async fn datasets(
         .cloned()
         .chain((t.lang == "en").then(|| ("lang".to_string(), "en".to_string())))
         .collect();
+    let m = MapTexts::of(t);
+    let area = params.request.bbox.map(|b| AreaFilter {
+        text: format!("{:.4}, {:.4} – {:.4}, {:.4}", b[0], b[1], b[2], b[3]),
+        remove_url: link(&page_base, &with_lang(changed(kept, "bbox", None, None))),
+        map_url: link(
+            &urls.absolute("/map"),
+            &with_lang(vec![("bbox".to_string(), bbox_param(b))]),
+        ),
+    });
     let page = DatasetsPage {
         t,
+        m,
+        area,
+        map_url: link(&urls.absolute("/map"), &with_lang(Vec::new())),
         frame: Frame::new(&generation, t, Section::Catalogue, other_lang_url.clone()),
         form_action: page_base.clone(),
         summary: t.summary(found.total, &q),

@@ -346,7 +346,25 @@ fn build_one(
     let distributions = results.into_iter().collect::<Result<Vec<_>, _>>()?;
     let tiles = tiles.transpose()?;
     // Pictures for the web pages, made from the same table (src/pictures/).
-    let pictures: Vec<Picture> = Vec::new();
+    let mut pictures: Vec<Picture> = Vec::new();
+    if let (Some(geoms), Some(layer)) = (&table.geoms, &processed.layer)
+        && let Some(svg) = crate::pictures::thumbnail::thumbnail_svg(geoms, &meta.title)
+    {
+        let file = "thumbnail.svg";
+        let path = dir.join(file);
+        fs::write(&path, svg)
+            .map_err(|e| EtlError::Other(format!("{}: cannot write: {e}", path.display())))?;
+        let alt =
+            crate::pictures::thumbnail::alt_text(&meta.title, layer.features, layer.geometry_type);
+        pictures.push(seal_picture(
+            PictureKind::Thumbnail,
+            &dir,
+            &rel_dir,
+            file,
+            "image/svg+xml",
+            alt,
+        )?);
+    }
     sync_dir(&dir).map_err(|e| EtlError::Other(format!("{}: cannot sync: {e}", dir.display())))?;
     Ok(Dataset {
         id: recipe.id.clone(),

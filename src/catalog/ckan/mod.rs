@@ -34,6 +34,7 @@
 //!         contact_point: ContactPoint { name: "URP".into(), email: "urp@example.it".into(), url: None },
 //!         istat_code: None,
 //!         territory_bbox: None,
+//!         basemap_style: None,
 //!     },
 //!     datasets: vec![],
 //! };
