@@ -1045,6 +1045,16 @@ async fn whole_downloads_are_counted_and_kept_across_restarts() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(state.downloads().get("scuole"), 2);
     assert_eq!(state.downloads().get("albo-pretorio"), 1);
+    // The home page lists them, most first.
+    let home = String::from_utf8(get(&router, "/").await.body.to_vec()).unwrap();
+    let popular = &home[home.find(r#"id="popular""#).unwrap()..];
+    let scuole = popular
+        .find("/datasets/scuole\">Scuole</a> <span class=\"small\">2 download</span>")
+        .unwrap_or_else(|| panic!("{popular}"));
+    let albo = popular
+        .find(">Albo pretorio</a> <span class=\"small\">1 download</span>")
+        .unwrap_or_else(|| panic!("{popular}"));
+    assert!(scuole < albo);
 
     // Written by the server and read back by the next one.
     state.downloads().save_if_changed();

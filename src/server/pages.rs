@@ -52,6 +52,9 @@ pub struct Texts {
     pub themes: &'static str,
     pub latest: &'static str,
     pub all_datasets: &'static str,
+    pub popular: &'static str,
+    pub downloads: &'static str,
+    pub no_downloads: &'static str,
     pub main_menu: &'static str,
     pub map: &'static str,
     pub about: &'static str,
@@ -78,6 +81,9 @@ pub const ITALIAN: Texts = Texts {
     themes: "Temi",
     latest: "Aggiornati di recente",
     all_datasets: "Tutti i dataset",
+    popular: "I più scaricati",
+    downloads: "download",
+    no_downloads: "Nessun file è stato ancora scaricato.",
     main_menu: "Menu principale",
     map: "Mappa",
     about: "Dati e API",
@@ -104,6 +110,9 @@ pub const ENGLISH: Texts = Texts {
     themes: "Themes",
     latest: "Recently updated",
     all_datasets: "All datasets",
+    popular: "Most downloaded",
+    downloads: "downloads",
+    no_downloads: "No file has been downloaded yet.",
     main_menu: "Main menu",
     map: "Map",
     about: "Data and APIs",
@@ -418,6 +427,8 @@ pub struct HomePage {
     pub search_url_all: String,
     pub themes: Vec<ThemeLink>,
     pub latest: Vec<Latest>,
+    /// The datasets downloaded most (whole files, see [`super::downloads`]).
+    pub popular: Vec<Popular>,
     pub m: &'static MapTexts,
     /// The map teaser: a thumbnail linking to the map explorer.
     pub teaser: Option<Thumb>,
@@ -425,8 +436,14 @@ pub struct HomePage {
     pub layer_thumbs: Vec<Thumb>,
 }
 
+pub struct Popular {
+    pub title: String,
+    pub url: String,
+    pub downloads: u64,
+}
+
 /// `GET /`: the home page: the search box, the themes with their datasets, the datasets
-/// updated last.
+/// updated last and downloaded most, the map teaser.
 pub async fn home(
     State(state): State<AppState>,
     Current(generation): Current,
@@ -494,8 +511,22 @@ pub async fn home(
         link(&urls.absolute("/"), &[("lang".into(), "en".into())])
     };
     let (teaser, layer_thumbs) = home_teaser(&generation, t, 3);
+    let popular = state
+        .downloads()
+        .top(6, |id| generation.dataset(id).is_some())
+        .into_iter()
+        .filter_map(|(id, downloads)| {
+            let d = generation.dataset(&id)?;
+            Some(Popular {
+                title: d.meta.title.clone(),
+                url: link(&urls.dataset_page(&id), &lang_pairs),
+                downloads,
+            })
+        })
+        .collect();
     let page = HomePage {
         t,
+        popular,
         m: MapTexts::of(t),
         teaser,
         layer_thumbs,
