@@ -18,6 +18,7 @@ pub mod federation;
 pub mod geo;
 pub mod model;
 pub mod ogc;
+pub mod pictures;
 pub mod search;
 pub mod server;
 pub mod store;
