@@ -276,9 +276,10 @@ pub fn series(df: &DataFrame, fields: &[Field]) -> Option<Series> {
         .iter()
         .find_map(|f| period_keys(df, f).map(|k| (f, k)))?;
     let mut best: Option<(i128, &Field, BTreeMap<String, i64>)> = None;
-    for f in fields.iter().filter(|f| {
-        f.field_type == FieldType::Integer && !f.unique && !never_summed(&f.name)
-    }) {
+    for f in fields
+        .iter()
+        .filter(|f| f.field_type == FieldType::Integer && !f.unique && !never_summed(&f.name))
+    {
         let Ok(column) = df.column(&f.name) else {
             continue;
         };
@@ -418,8 +419,9 @@ pub fn render_svg(series: &Series) -> Result<String, ChartError> {
         .max(1);
     // Room above the highest bar, so that its value is not on the frame.
     let top = hi.saturating_add(hi / 10 + 1);
-    // At most about 12 month labels, so that they do not overlap.
-    let every = n.div_ceil(12).max(1);
+    // At most 9 month labels (`09/2025` is about 55 px wide at 13 px), so that they do
+    // not overlap.
+    let every = n.div_ceil(9).max(1);
     let label_at = |i: usize| -> String {
         if i % every == 0 {
             series
@@ -446,7 +448,7 @@ pub fn render_svg(series: &Series) -> Result<String, ChartError> {
         match series.kind() {
             ChartKind::Bar => {
                 let mut chart = builder
-                    .build_cartesian_2d((0..count).into_segmented(), lo..top)
+                    .build_cartesian_2d((0..count - 1).into_segmented(), lo..top)
                     .map_err(|e| draw(&e))?;
                 let x_label = |v: &SegmentValue<i32>| match v {
                     SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
@@ -462,7 +464,8 @@ pub fn render_svg(series: &Series) -> Result<String, ChartError> {
                     .y_label_formatter(&y_label)
                     .x_label_style(font.clone())
                     .y_label_style(font.clone())
-                    .light_line_style(RGBColor(0xE6, 0xE9, 0xF2))
+                    .light_line_style(TRANSPARENT)
+                    .bold_line_style(RGBColor(0xD9, 0xDA, 0xDB))
                     .draw()
                     .map_err(|e| draw(&e))?;
                 chart
@@ -487,12 +490,14 @@ pub fn render_svg(series: &Series) -> Result<String, ChartError> {
                 let x_label = |i: &i32| usize::try_from(*i).map(label_at).unwrap_or_default();
                 chart
                     .configure_mesh()
+                    .disable_x_mesh()
                     .x_labels(n)
                     .x_label_formatter(&x_label)
                     .y_label_formatter(&y_label)
                     .x_label_style(font.clone())
                     .y_label_style(font.clone())
-                    .light_line_style(RGBColor(0xE6, 0xE9, 0xF2))
+                    .light_line_style(TRANSPARENT)
+                    .bold_line_style(RGBColor(0xD9, 0xDA, 0xDB))
                     .draw()
                     .map_err(|e| draw(&e))?;
                 chart
@@ -511,7 +516,10 @@ pub fn render_svg(series: &Series) -> Result<String, ChartError> {
     }
     // The text alternative as the SVG's own title, right after the opening tag.
     let title = format!("<title>{}</title>", xml_escape(&series.alt()));
-    match svg.find("<svg").and_then(|s| svg[s..].find('>').map(|e| s + e + 1)) {
+    match svg
+        .find("<svg")
+        .and_then(|s| svg[s..].find('>').map(|e| s + e + 1))
+    {
         Some(at) => svg.insert_str(at, &title),
         None => {
             return Err(draw(&"plotters wrote no <svg> element"));
@@ -553,7 +561,15 @@ mod tests {
         assert_eq!(month_key("2025-09").as_deref(), Some("2025-09"));
         assert_eq!(month_key(" 09/2025 ").as_deref(), Some("2025-09"));
         assert_eq!(month_key("2025/09").as_deref(), Some("2025-09"));
-        for bad in ["2025-13", "2025-9", "2025-09-01", "09-2025", "settembre", "", "00/2025"] {
+        for bad in [
+            "2025-13",
+            "2025-9",
+            "2025-09-01",
+            "09-2025",
+            "settembre",
+            "",
+            "00/2025",
+        ] {
             assert_eq!(month_key(bad), None, "{bad}");
         }
         assert_eq!(month_label("2026-03", false), "marzo 2026");
@@ -575,7 +591,10 @@ mod tests {
             ),
             Column::new("anno".into(), [2025i64, 2025, 2025, 2025, 2025]),
             Column::new("giorni".into(), [20i64, 18, 21, 18, 19]),
-            Column::new("pasti".into(), [Some(100i64), Some(50), Some(7), None, Some(3)]),
+            Column::new(
+                "pasti".into(),
+                [Some(100i64), Some(50), Some(7), None, Some(3)],
+            ),
         ])
         .unwrap();
         let fields = [
@@ -637,8 +656,13 @@ mod tests {
             ]
         );
         // One month only: nothing to chart.
-        let one = DataFrame::new_infer_height(vec![Column::new("mese".into(), ["2024-01", "2024-01"])]).unwrap();
-        assert_eq!(series(&one, &[field("mese", FieldType::String, None)]), None);
+        let one =
+            DataFrame::new_infer_height(vec![Column::new("mese".into(), ["2024-01", "2024-01"])])
+                .unwrap();
+        assert_eq!(
+            series(&one, &[field("mese", FieldType::String, None)]),
+            None
+        );
     }
 
     fn points(n: usize) -> Series {
@@ -676,7 +700,10 @@ mod tests {
             .ok()?;
         child.stdin.take()?.write_all(svg.as_bytes()).ok()?;
         let out = child.wait_with_output().ok()?;
-        assert!(out.status.success(), "python could not parse the SVG:\n{svg}");
+        assert!(
+            out.status.success(),
+            "python could not parse the SVG:\n{svg}"
+        );
         let text = String::from_utf8(out.stdout).ok()?;
         let (n, title) = text.split_once('\n')?;
         Some((n.trim().parse().ok()?, title.trim_end().to_string()))
@@ -689,7 +716,10 @@ mod tests {
         assert!(svg.starts_with("<svg") || svg.contains("<svg"));
         let line = points(25);
         let line_svg = render_svg(&line).unwrap();
-        match (python_count(&svg, "rect"), python_count(&line_svg, "polyline")) {
+        match (
+            python_count(&svg, "rect"),
+            python_count(&line_svg, "polyline"),
+        ) {
             (Some((n, title)), Some((lines, _))) => {
                 // One bar per month, except months whose value is 0 (drawn with no height
                 // by plotters still as a rect): count them all the same.

@@ -49,6 +49,7 @@
 pub mod assets;
 mod body;
 pub mod ckan;
+pub mod dataset_page;
 pub mod datasets;
 pub mod dcat;
 pub mod discovery;
