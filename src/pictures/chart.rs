@@ -35,8 +35,11 @@ use crate::model::{Field, FieldType};
 pub const SVG_FILE: &str = "chart.svg";
 /// The aggregated numbers behind the chart ([`Series`] as JSON), beside it.
 pub const DATA_FILE: &str = "chart.json";
-/// Up to this many months the chart has bars; beyond, a line.
+/// Up to this many periods the chart has bars; beyond, a line.
 pub const MAX_BARS: usize = 24;
+/// Beyond this many months, the chart is by year (a page's table of the numbers stays
+/// short, and 40 years of months make no readable line).
+pub const MAX_MONTHS: usize = 120;
 pub const WIDTH: u32 = 640;
 pub const HEIGHT: u32 = 320;
 /// Bootstrap Italia's primary blue (5.6:1 on white), the bars' and the line's colour.
@@ -54,10 +57,19 @@ pub enum Aggregate {
     Count,
 }
 
-/// One month's value.
+/// The chart's periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Per {
+    #[default]
+    Month,
+    Year,
+}
+
+/// One period's value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Point {
-    /// `YYYY-MM`.
+    /// `YYYY-MM`, or `YYYY` for a chart by year.
     pub period: String,
     pub value: i64,
 }
@@ -71,9 +83,12 @@ pub struct Series {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub measure: Option<String>,
     pub aggregate: Aggregate,
+    /// Months, or years when there are more than [`MAX_MONTHS`] months.
+    #[serde(default)]
+    pub per: Per,
     /// The column the months come from.
     pub period_column: String,
-    /// Months in time order.
+    /// Periods in time order.
     pub points: Vec<Point>,
 }
 
@@ -308,11 +323,22 @@ pub fn series(df: &DataFrame, fields: &[Field]) -> Option<Series> {
                 *counts.entry(key.clone()).or_insert(0) += 1;
             }
             let label = format!(
-                "Numero di righe per mese ({})",
+                "Numero di righe ({})",
                 label_of(period_field).to_lowercase()
             );
             (label, None, Aggregate::Count, counts)
         }
+    };
+    let (per, sums) = if sums.len() > MAX_MONTHS {
+        let mut years: BTreeMap<String, i64> = BTreeMap::new();
+        for (month, value) in sums {
+            let year = month.get(..4).unwrap_or(&month).to_string();
+            let sum = years.entry(year).or_insert(0);
+            *sum = sum.saturating_add(value);
+        }
+        (Per::Year, years)
+    } else {
+        (Per::Month, sums)
     };
     if sums.len() < 2 {
         return None;
@@ -321,6 +347,7 @@ pub fn series(df: &DataFrame, fields: &[Field]) -> Option<Series> {
         label,
         measure,
         aggregate,
+        per,
         period_column: period_field.name.clone(),
         points: sums
             .into_iter()
@@ -352,9 +379,13 @@ impl Series {
             ChartKind::Bar => "Grafico a barre",
             ChartKind::Line => "Grafico a linee",
         };
+        let (per, periods) = match self.per {
+            Per::Month => ("mese", "mesi"),
+            Per::Year => ("anno", "anni"),
+        };
         let what = match self.aggregate {
-            Aggregate::Sum => format!("{}, somma per mese", self.label),
-            Aggregate::Count => self.label.clone(),
+            Aggregate::Sum => format!("{}, somma per {per}", self.label),
+            Aggregate::Count => format!("{}, conteggio per {per}", self.label),
         };
         let (Some(first), Some(last), Some(max)) =
             (self.points.first(), self.points.last(), self.max())
@@ -362,7 +393,7 @@ impl Series {
             return format!("{kind}: {what}.");
         };
         format!(
-            "{kind}: {what}, da {} a {} ({} mesi); il valore più alto è {} ({}).",
+            "{kind}: {what}, da {} a {} ({} {periods}); il valore più alto è {} ({}).",
             month_label(&first.period, false),
             month_label(&last.period, false),
             self.points.len(),
@@ -665,11 +696,40 @@ mod tests {
         );
     }
 
+    /// 11 years of one row a month, plus one more in June 2005: 132 months, more than
+    /// [`MAX_MONTHS`], so counted by year (12 a year, 13 in 2005).
+    #[test]
+    fn more_than_120_months_are_charted_by_year() {
+        let mut days: Vec<String> = (0..132)
+            .map(|i| format!("{}-{:02}-15", 2000 + i / 12, i % 12 + 1))
+            .collect();
+        days.push("2005-06-01".into());
+        let dates = PlSeries::new("data".into(), days)
+            .cast(&DataType::Date)
+            .unwrap();
+        let df = DataFrame::new_infer_height(vec![dates.into()]).unwrap();
+        let s = series(&df, &[field("data", FieldType::Date, None)]).unwrap();
+        assert_eq!(s.per, Per::Year);
+        let expected: Vec<Point> = (2000..2011)
+            .map(|y| Point {
+                period: y.to_string(),
+                value: if y == 2005 { 13 } else { 12 },
+            })
+            .collect();
+        assert_eq!(s.points, expected);
+        assert_eq!(
+            s.alt(),
+            "Grafico a barre: Numero di righe (data), conteggio per anno, da 2000 a 2010 \
+             (11 anni); il valore più alto è 13 (2005)."
+        );
+    }
+
     fn points(n: usize) -> Series {
         Series {
             label: "Verbali <&> \"x\"".into(),
             measure: Some("n".into()),
             aggregate: Aggregate::Sum,
+            per: Per::Month,
             period_column: "mese".into(),
             points: (0..n)
                 .map(|i| Point {

@@ -156,6 +156,7 @@ pub struct PageTexts {
     pub chart: &'static str,
     pub chart_numbers: &'static str,
     pub month: &'static str,
+    pub year: &'static str,
     pub value: &'static str,
     pub map: &'static str,
     pub map_label: &'static str,
@@ -221,6 +222,7 @@ pub const ITALIAN: PageTexts = PageTexts {
     chart: "Grafico",
     chart_numbers: "I numeri del grafico",
     month: "Mese",
+    year: "Anno",
     value: "Valore",
     map: "Mappa",
     map_label: "Mappa interattiva del livello",
@@ -286,6 +288,7 @@ pub const ENGLISH: PageTexts = PageTexts {
     chart: "Chart",
     chart_numbers: "The chart's numbers",
     month: "Month",
+    year: "Year",
     value: "Value",
     map: "Map",
     map_label: "Interactive map of the layer",
@@ -367,6 +370,8 @@ pub struct Preview {
 
 pub struct ChartView {
     pub url: String,
+    /// The periods' column header (month or year).
+    pub period_header: &'static str,
     pub alt: String,
     pub caption: String,
     pub value_header: String,
@@ -881,6 +886,10 @@ pub async fn page(
                 None => (svg.alt.clone(), p.value.to_string(), Vec::new()),
             };
             Some(ChartView {
+                period_header: match data.as_ref().map(|s| s.per) {
+                    Some(chart::Per::Year) => p.year,
+                    _ => p.month,
+                },
                 url: urls.picture(id, &svg.file),
                 alt: svg.alt.clone(),
                 caption,
