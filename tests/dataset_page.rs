@@ -218,7 +218,7 @@ async fn table_page_shows_metadata_downloads_preview_and_chart() {
         "<h1 class=\"portale-break\">Pasti delle mense scolastiche per scuola e mese</h1>"
     ));
     // The demo notice.
-    assert!(html.contains("Dati dimostrativi: questa tabella è stata generata"));
+    assert!(html.contains("Dati dimostrativi: questi dati sono stati generati per la demo"));
     // The licence's AgID label and URI; the EU label of MONTHLY in Italian.
     assert!(html.contains(
         "<a href=\"https://w3id.org/italia/controlled-vocabulary/licences/A21_CCBY40\">Creative Commons Attribuzione 4.0 Internazionale (CC BY 4.0)</a>"
@@ -416,6 +416,7 @@ async fn layer_page_has_a_minimap_and_gis_snippets() {
     assert!(html.contains(&format!(
         "<link rel=\"stylesheet\" href=\"{BASE}/static/vendor/maplibre-gl/maplibre-gl.css\">"
     )));
+    assert!(html.contains("<th scope=\"row\">Livello geografico</th><td class=\"portale-break\">3 punti (coordinate d&#39;origine: EPSG:4326)</td>"), "{html}");
     // Without a thumbnail, the map's place says what it needs.
     assert!(html.contains("La mappa interattiva richiede JavaScript"));
     // The style the map loads, the script and MapLibre are served.

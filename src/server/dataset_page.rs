@@ -37,7 +37,7 @@ use super::state::Generation;
 use crate::catalog::dcat::{self, Context};
 use crate::catalog::quality::{self, Rating, Served};
 use crate::catalog::{CatalogUris, RdfSyntax, schema_org};
-use crate::model::{Dataset, FieldType, PictureKind};
+use crate::model::{Dataset, FieldType, GeometryType, PictureKind};
 use crate::pictures::chart::{self, format_it, month_label};
 use crate::vocab;
 
@@ -181,7 +181,7 @@ pub struct PageTexts {
 }
 
 pub const ITALIAN: PageTexts = PageTexts {
-    demo: "Dati dimostrativi: questa tabella è stata generata per la demo e non contiene dati reali.",
+    demo: "Dati dimostrativi: questi dati sono stati generati per la demo e non sono dati reali del Comune.",
     info: "Informazioni",
     info_caption: "I metadati del dataset",
     publisher: "Pubblicato da",
@@ -192,7 +192,7 @@ pub const ITALIAN: PageTexts = PageTexts {
     licence: "Licenza",
     frequency: "Frequenza di aggiornamento",
     temporal: "Periodo coperto",
-    spatial: "Area coperta (longitudine e latitudine WGS84)",
+    spatial: "Area coperta",
     modified: "Ultima modifica",
     issued: "Prima pubblicazione",
     rows: "Righe",
@@ -247,7 +247,7 @@ pub const ITALIAN: PageTexts = PageTexts {
 };
 
 pub const ENGLISH: PageTexts = PageTexts {
-    demo: "Demo data: this table was generated for the demo and holds no real data.",
+    demo: "Demo data: generated for the demo, not real data of the municipality.",
     info: "About this dataset",
     info_caption: "The dataset's metadata",
     publisher: "Published by",
@@ -258,7 +258,7 @@ pub const ENGLISH: PageTexts = PageTexts {
     licence: "Licence",
     frequency: "Update frequency",
     temporal: "Time period",
-    spatial: "Area covered (WGS84 longitude and latitude)",
+    spatial: "Area covered",
     modified: "Last modified",
     issued: "First published",
     rows: "Rows",
@@ -431,6 +431,8 @@ pub struct DatasetPage {
     pub columns: Vec<ColumnView>,
     pub snippets: Vec<Snippet>,
     pub twins: Vec<Twin>,
+    /// The CKAN API's `package_show` of the dataset.
+    pub ckan_url: String,
     /// The schema.org JSON-LD, safe inside `<script>`.
     pub json_ld: String,
 }
@@ -484,6 +486,19 @@ fn type_label(t: FieldType, en: bool) -> &'static str {
         (FieldType::Date, true) => "date",
         (FieldType::Datetime, false) => "data e ora",
         (FieldType::Datetime, true) => "date and time",
+    }
+}
+
+fn geometry_label(g: GeometryType, en: bool) -> &'static str {
+    match (g, en) {
+        (GeometryType::Point | GeometryType::MultiPoint, false) => "punti",
+        (GeometryType::Point | GeometryType::MultiPoint, true) => "points",
+        (GeometryType::LineString | GeometryType::MultiLineString, false) => "linee",
+        (GeometryType::LineString | GeometryType::MultiLineString, true) => "lines",
+        (GeometryType::Polygon | GeometryType::MultiPolygon, false) => "aree (poligoni)",
+        (GeometryType::Polygon | GeometryType::MultiPolygon, true) => "areas (polygons)",
+        (GeometryType::Geometry, false) => "elementi geografici",
+        (GeometryType::Geometry, true) => "features",
     }
 }
 
@@ -739,16 +754,22 @@ pub async fn page(
         });
     }
     if let Some(b) = dcat::coverage_bbox(catalog, d) {
-        let mut items = vec![Item::text(format!(
-            "{} – {}, {} – {}",
+        let mut items = Vec::new();
+        if let Some(uri) = dcat::municipality_uri(catalog, d) {
+            items.push(Item::link(catalog.publisher.name.clone(), uri));
+        }
+        let (lon, lat) = if en {
+            ("longitude", "latitude")
+        } else {
+            ("longitudine", "latitudine")
+        };
+        items.push(Item::text(format!(
+            "{lon} {} – {}; {lat} {} – {} (WGS84)",
             degrees(b[0], en),
             degrees(b[2], en),
             degrees(b[1], en),
             degrees(b[3], en)
-        ))];
-        if let Some(uri) = dcat::municipality_uri(catalog, d) {
-            items.push(Item::link(catalog.publisher.name.clone(), uri));
-        }
+        )));
         meta.push(MetaRow {
             label: p.spatial,
             items,
@@ -772,9 +793,9 @@ pub async fn page(
         meta.push(MetaRow {
             label: p.layer,
             items: vec![Item::text(format!(
-                "{}, {} ({}: EPSG:{})",
-                layer.geometry_type.as_str(),
+                "{} {} ({}: EPSG:{})",
                 count(layer.features, en),
+                geometry_label(layer.geometry_type, en),
                 if en {
                     "source CRS"
                 } else {
@@ -968,15 +989,11 @@ pub async fn page(
         Ok(s) => s,
         Err(e) => return ApiError::internal(format!("schema.org of {id}: {e}")).into_response(),
     };
-    let mut twins = twins(generation, id);
-    twins.push(Twin {
-        label: "CKAN (package_show)",
-        url: link(
-            &urls.absolute("/api/3/action/package_show"),
-            &[("id".into(), id.into())],
-        ),
-        media_type: "application/json",
-    });
+    let twins = twins(generation, id);
+    let ckan_url = link(
+        &urls.absolute("/api/3/action/package_show"),
+        &[("id".into(), id.into())],
+    );
 
     let page = DatasetPage {
         t,
@@ -996,6 +1013,7 @@ pub async fn page(
         columns,
         snippets,
         twins,
+        ckan_url,
         json_ld,
     };
     let mut response = html(StatusCode::OK, page.render());
