@@ -188,7 +188,7 @@ pub fn format_it(value: i64) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
@@ -454,7 +454,7 @@ pub fn render_svg(series: &Series) -> Result<String, ChartError> {
     // not overlap.
     let every = n.div_ceil(9).max(1);
     let label_at = |i: usize| -> String {
-        if i % every == 0 {
+        if i.is_multiple_of(every) {
             series
                 .points
                 .get(i)
