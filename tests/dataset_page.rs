@@ -563,3 +563,59 @@ async fn page_with_css_is_under_100_kb() {
         assert!(total <= 100 * 1024, "{id}: {total} bytes");
     }
 }
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A layer with a thumbnail (made by another part of the build) shows it in the map's
+/// place, for browsers without JavaScript.
+#[tokio::test]
+async fn a_thumbnail_stands_in_for_the_map_without_javascript() {
+    let built = site();
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("site");
+    copy_tree(&built.site, &copy);
+    let generation = copy.join(built.generation.strip_prefix(&built.site).unwrap());
+    let bytes = b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"/>";
+    fs::write(generation.join("datasets/fermate/thumbnail.svg"), bytes).unwrap();
+    let mut manifest = built.manifest.clone();
+    let d = manifest
+        .datasets
+        .iter_mut()
+        .find(|d| d.id == "fermate")
+        .unwrap();
+    d.pictures.push(portale::model::Picture {
+        kind: portale::model::PictureKind::Thumbnail,
+        file: "thumbnail.svg".into(),
+        path: "datasets/fermate/thumbnail.svg".into(),
+        media_type: "image/svg+xml".into(),
+        byte_size: bytes.len() as u64,
+        sha256: hex::encode(Sha256::digest(bytes)),
+        alt: "Mappa delle fermate <di prova>".into(),
+    });
+    fs::write(
+        generation.join("manifest.json"),
+        serde_json::to_vec(&manifest).unwrap(),
+    )
+    .unwrap();
+    let router = app(AppState::open(&copy).unwrap());
+    let html = page(&router, "/datasets/fermate").await.body;
+    let minimap = between(&html, "<div id=\"minimap\"", "</div>");
+    assert!(
+        minimap.contains(&format!(
+            "<img src=\"{BASE}/datasets/fermate/pictures/thumbnail.svg\" alt=\"Mappa delle fermate &#60;di prova&#62;\""
+        )),
+        "{minimap}"
+    );
+    assert!(!html.contains("La mappa interattiva richiede JavaScript"));
+}

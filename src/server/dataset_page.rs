@@ -1192,6 +1192,33 @@ mod tests {
         assert!(!accepts_html(&accept("text/html;q=0")));
     }
 
+    /// A record past the byte cap is not read; cells are cut; at most 50 records.
+    #[test]
+    fn preview_stops_at_the_byte_cap_and_at_50_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        let long = "y".repeat(PREVIEW_BYTES as usize);
+        std::fs::write(
+            &path,
+            format!("a,b\n1,{}\n2,{long}\n3,z\n", "x".repeat(200)),
+        )
+        .unwrap();
+        let (header, rows) = read_preview(&path).unwrap();
+        assert_eq!(header, ["a", "b"]);
+        assert_eq!(
+            rows,
+            [vec![
+                "1".to_string(),
+                format!("{}…", "x".repeat(CELL_CHARS))
+            ]]
+        );
+        let many: String = (0..80).map(|i| format!("{i}\n")).collect();
+        std::fs::write(&path, format!("n\n{many}")).unwrap();
+        let (_, rows) = read_preview(&path).unwrap();
+        let expected: Vec<Vec<String>> = (0..50).map(|i| vec![i.to_string()]).collect();
+        assert_eq!(rows, expected);
+    }
+
     #[test]
     fn sizes_dates_and_script_json() {
         assert_eq!(human_size(532, false), "532 byte");
