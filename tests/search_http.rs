@@ -1182,3 +1182,152 @@ async fn the_home_page_lists_themes_with_counts_and_the_latest_datasets() {
     assert!(en.contains(r#"<html lang="en">"#) && en.contains("Recently updated"));
     assert!(en.contains("datasets?theme=EDUC&#38;lang=en"), "{en}");
 }
+
+#[tokio::test]
+async fn the_about_page_gives_working_examples_of_every_api() {
+    let (_tmp, state, router) = indexed();
+    let r = get(&router, "/about").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let body = String::from_utf8(r.body.to_vec()).unwrap();
+    assert!(body.contains(r#"<html lang="it">"#) && body.contains("Le API"));
+    let manifest = state.current().manifest().clone();
+    assert!(
+        body.contains(&format!(
+            "pubblica su questo portale {} dataset",
+            manifest.datasets.len()
+        )),
+        "{body}"
+    );
+    // Every example URL is on this portal and answers 200.
+    let examples: Vec<&str> = body
+        .split("<td class=\"portale-break\"><a href=\"")
+        .skip(1)
+        .map(|s| &s[..s.find('"').unwrap()])
+        .collect();
+    assert!(examples.len() >= 6, "{body}");
+    for url in &examples {
+        let url = url.replace("&#38;", "&");
+        let path = url
+            .strip_prefix(BASE)
+            .unwrap_or_else(|| panic!("{url} is not on {BASE}"));
+        if path.contains("/files/") {
+            // This site's generation lists files it does not hold: the download must be
+            // one the manifest lists.
+            assert!(
+                manifest.datasets.iter().any(|d| d
+                    .distributions
+                    .iter()
+                    .any(|f| path == format!("/datasets/{}/files/{}", d.id, f.file))),
+                "{url}"
+            );
+            continue;
+        }
+        assert_eq!(get(&router, path).await.status, StatusCode::OK, "{url}");
+    }
+    // The harvested sources with their records, as the search counts them.
+    let all = search(&router, "facets=true").await;
+    for o in all["facets"]["origin"].as_array().unwrap() {
+        let name = o["value"].as_str().unwrap();
+        if name != "local" {
+            let line = format!("<li>{name}: {} schede</li>", o["count"]);
+            assert!(body.contains(&line), "{line}: {body}");
+        }
+    }
+    // The frame: the main menu marks the current page; the English page.
+    assert!(
+        body.contains(r#"href="https://dati.example.it/capannori/about" aria-current="page""#),
+        "{body}"
+    );
+    let en = String::from_utf8(get(&router, "/about?lang=en").await.body.to_vec()).unwrap();
+    assert!(
+        en.contains(r#"<html lang="en">"#) && en.contains("The APIs"),
+        "{en}"
+    );
+    assert!(
+        en.contains("/about?lang=en\" aria-current=\"page\""),
+        "{en}"
+    );
+}
+
+#[tokio::test]
+async fn the_stylesheets_are_served_from_the_binary_with_validators() {
+    let (_tmp, _state, router) = indexed();
+    let page = String::from_utf8(get(&router, "/").await.body.to_vec()).unwrap();
+    let css = format!("{BASE}/static/vendor/bootstrap-italia/bootstrap-italia.min.css");
+    assert!(page.contains(&format!(r#"href="{css}?v="#)), "{page}");
+    let r = get(
+        &router,
+        "/static/vendor/bootstrap-italia/bootstrap-italia.min.css",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // The file is the one in the repository (the oracle: the bytes on disk).
+    let on_disk = fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("static/vendor/bootstrap-italia/bootstrap-italia.min.css"),
+    )
+    .unwrap();
+    assert_eq!(r.body.as_ref(), on_disk.as_slice());
+    let req = Request::builder()
+        .uri("/static/vendor/bootstrap-italia/bootstrap-italia.min.css")
+        .body(Body::empty())
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    let etag = res.headers()["etag"].to_str().unwrap().to_string();
+    assert_eq!(res.headers()["content-type"], "text/css; charset=utf-8");
+    assert_eq!(res.headers()["cache-control"], "public, max-age=3600");
+    // The page's versioned URL is the content's hash: cached for good.
+    let at = page.find(&format!("{css}?v=")).unwrap() + css.len();
+    let versioned = &page[at..at + page[at..].find('"').unwrap()];
+    assert_eq!(versioned, format!("?v={}", &etag[1..13]));
+    let req = Request::builder()
+        .uri(format!(
+            "/static/vendor/bootstrap-italia/bootstrap-italia.min.css{versioned}"
+        ))
+        .body(Body::empty())
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    assert_eq!(
+        res.headers()["cache-control"],
+        "public, max-age=31536000, immutable"
+    );
+    let req = Request::builder()
+        .uri("/static/css/portale.css")
+        .header("if-none-match", "\"nope\"")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        router.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let req = Request::builder()
+        .uri("/static/vendor/bootstrap-italia/bootstrap-italia.min.css")
+        .header("if-none-match", &etag)
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        router.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::NOT_MODIFIED
+    );
+    // Compressed when asked.
+    let req = Request::builder()
+        .uri("/static/vendor/bootstrap-italia/bootstrap-italia.min.css")
+        .header("accept-encoding", "gzip")
+        .body(Body::empty())
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    // Templates and paths outside static/ are not served.
+    for bad in [
+        "/static/templates/base.html",
+        "/static/../Cargo.toml",
+        "/static/%2e%2e/Cargo.toml",
+        "/static/vendor/%2e%2e/%2e%2e/Cargo.toml",
+    ] {
+        assert_eq!(
+            get(&router, bad).await.status,
+            StatusCode::NOT_FOUND,
+            "{bad}"
+        );
+    }
+}

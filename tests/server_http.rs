@@ -26,7 +26,7 @@ use portale::model::{
 use portale::search::Synonyms;
 use portale::search::publish::refresh;
 use portale::server::{AppState, ServerError, app, serve_listener};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 
@@ -1010,4 +1010,47 @@ fn downloads_stay_consistent_while_generations_swap() {
             .unwrap()
             .unwrap();
     });
+}
+
+#[tokio::test]
+async fn whole_downloads_are_counted_and_kept_across_restarts() {
+    let tmp = site();
+    let state = AppState::open(tmp.path()).unwrap();
+    let router = app(state.clone());
+    let uri = "/datasets/scuole/files/scuole.csv";
+    let etag = format!("\"{}\"", sha256_hex(SCUOLE_G1.as_bytes()));
+    // Counted: two whole GETs of scuole's files, one of albo-pretorio's.
+    assert_eq!(get(&router, uri).await.status, StatusCode::OK);
+    assert_eq!(
+        get(&router, "/datasets/scuole/files/scuole.geojson")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&router, "/datasets/albo-pretorio/files/albo-pretorio.csv")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Not counted: a HEAD, a revalidation, a range, a missing file.
+    let head = send(&router, Request::head(uri).body(Body::empty()).unwrap()).await;
+    assert_eq!(head.status, StatusCode::OK);
+    let r = get_with(&router, uri, &[("if-none-match", &etag)]).await;
+    assert_eq!(r.status, StatusCode::NOT_MODIFIED);
+    let r = get_with(&router, uri, &[("range", "bytes=0-9")]).await;
+    assert_eq!(r.status, StatusCode::PARTIAL_CONTENT);
+    let r = get(&router, "/datasets/scuole/files/nope.csv").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(state.downloads().get("scuole"), 2);
+    assert_eq!(state.downloads().get("albo-pretorio"), 1);
+
+    // Written by the server and read back by the next one.
+    state.downloads().save_if_changed();
+    let on_disk: Value =
+        serde_json::from_slice(&fs::read(tmp.path().join("stats/downloads.json")).unwrap())
+            .unwrap();
+    assert_eq!(on_disk, json!({"albo-pretorio": 1, "scuole": 2}));
+    let again = AppState::open(tmp.path()).unwrap();
+    assert_eq!(again.downloads().get("scuole"), 2);
 }

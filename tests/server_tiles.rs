@@ -360,7 +360,7 @@ async fn archive_is_served_with_ranges() {
 }
 
 #[tokio::test]
-async fn styles_paint_by_geometry_and_label_a_name() {
+async fn styles_paint_by_geometry_and_name_the_label_field() {
     let r = get("/styles/scuole.json").await;
     assert_eq!(r.status, StatusCode::OK);
     let s = r.json();
@@ -372,14 +372,11 @@ async fn styles_paint_by_geometry_and_label_a_name() {
     );
     let layers = s["layers"].as_array().unwrap();
     let types: Vec<&str> = layers.iter().map(|l| l["type"].as_str().unwrap()).collect();
-    assert_eq!(types, vec!["background", "circle", "symbol"]);
-    let label = &layers[2];
-    assert_eq!(label["source-layer"], "scuole");
-    assert_eq!(
-        label["layout"]["text-field"],
-        serde_json::json!(["get", "denominazione"])
-    );
-    assert!(s["glyphs"].as_str().unwrap().contains("{fontstack}"));
+    assert_eq!(types, vec!["background", "circle"]);
+    assert_eq!(layers[1]["source-layer"], "scuole");
+    // No text labels (they would need glyphs from outside): the label field is named.
+    assert_eq!(s["metadata"]["portale:label_field"], "denominazione");
+    assert!(s.get("glyphs").is_none());
 
     let r = get("/styles/confine.json").await;
     let s = r.json();

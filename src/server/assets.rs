@@ -6,15 +6,17 @@
 //! they are committed, so a build needs cargo only and the site never asks a CDN.
 //!
 //! Validators: the `ETag` is the file's SHA-256 computed at compile time, and a matching
-//! `If-None-Match` gets a 304. The URLs carry no version, so browsers are told to revalidate
-//! after an hour (`Cache-Control: public, max-age=3600`); MapLibre's worker is requested
-//! with its own `?v=` query, which is ignored here.
+//! `If-None-Match` gets a 304. The pages link to `{path}?v={first 12 hex digits of the
+//! SHA-256}` ([`versioned`]): such a URL names one content forever, so it is cached for a
+//! year (`immutable`), and a new binary changes the URL. A URL without `v` (scripts
+//! importing modules, MapLibre's worker with its own `?v=` of the library version) is
+//! revalidated after an hour.
 //!
 //! Security: the path is only ever a key into the embedded table; nothing is read from disk,
 //! so `..` or an encoded separator can only miss (404).
 
-use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::Embed;
@@ -28,6 +30,21 @@ use super::files::if_none_match;
 struct Assets;
 
 const CACHE_CONTROL: &str = "public, max-age=3600";
+const CACHE_IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// The first 12 hex digits of an embedded file's SHA-256, its version in URLs.
+fn version(path: &str) -> Option<String> {
+    Assets::get(path).map(|f| hex::encode(&f.metadata.sha256_hash()[..6]))
+}
+
+/// `{static_base}/{path}?v={version}`: the URL of an embedded file that the pages link to.
+/// A file that is not embedded gets no version (and will answer 404).
+pub fn versioned(static_base: &str, path: &str) -> String {
+    match version(path) {
+        Some(v) => format!("{static_base}/{path}?v={v}"),
+        None => format!("{static_base}/{path}"),
+    }
+}
 
 /// The media type served for a file name, by its extension.
 fn media_type(path: &str) -> &'static str {
@@ -52,6 +69,7 @@ pub fn exists(path: &str) -> bool {
 pub async fn asset(
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let Ok(Path(path)) = path else {
         return Err(ApiError::not_found("no such file"));
@@ -60,11 +78,14 @@ pub async fn asset(
         return Err(ApiError::not_found(format!("no static file {path:?}")));
     };
     let etag = format!("\"{}\"", hex::encode(file.metadata.sha256_hash()));
+    let current = format!("v={}", &etag[1..13]);
+    let cache = if query.is_some_and(|q| q.split('&').any(|p| p == current)) {
+        CACHE_IMMUTABLE
+    } else {
+        CACHE_CONTROL
+    };
     let mut out = HeaderMap::new();
-    out.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static(CACHE_CONTROL),
-    );
+    out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     out.insert(
         header::ETAG,
         HeaderValue::from_str(&etag).map_err(ApiError::internal)?,
@@ -95,6 +116,19 @@ mod tests {
         assert!(exists("css/portale.css"));
         assert!(!exists("templates/base.html"));
         assert!(!exists("../Cargo.toml"));
+    }
+
+    #[test]
+    fn versions_are_the_content_hash() {
+        let url = versioned("https://x.it/static", "css/portale.css");
+        let file = Assets::get("css/portale.css").unwrap();
+        use sha2::Digest;
+        let sha = hex::encode(sha2::Sha256::digest(&file.data));
+        assert_eq!(
+            url,
+            format!("https://x.it/static/css/portale.css?v={}", &sha[..12])
+        );
+        assert_eq!(versioned("/s", "nope.css"), "/s/nope.css");
     }
 
     #[test]

@@ -23,23 +23,25 @@ use std::io::SeekFrom;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use tokio::io::AsyncSeekExt;
 
-use super::Current;
 use super::body::FileBody;
 use super::error::ApiError;
 use super::state::Generation;
+use super::{AppState, Current};
 use crate::model::Distribution;
 
 const CACHE_CONTROL: &str = "public, max-age=300";
 
-/// The download handler.
+/// The download handler. A whole file sent (`GET`, 200) counts as one download of the
+/// dataset ([`super::downloads`]).
 pub async fn download(
+    State(state): State<AppState>,
     Current(generation): Current,
     method: Method,
     headers: HeaderMap,
@@ -56,13 +58,17 @@ pub async fn download(
             "dataset {id:?} has no file {file:?}"
         )));
     };
-    serve_file(
+    let response = serve_file(
         &generation,
         ServedFile::from(distribution),
         &method,
         &headers,
     )
-    .await
+    .await?;
+    if method == Method::GET && response.status() == StatusCode::OK {
+        state.downloads().record(&id);
+    }
+    Ok(response)
 }
 
 /// The pictures' handler (charts, thumbnails).

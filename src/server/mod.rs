@@ -24,6 +24,7 @@
 //! | route | file |
 //! |---|---|
 //! | `GET/HEAD /` (home page), `/datasets` (the catalogue search page), HTML | [`pages`] |
+//! | `GET/HEAD /about` (the data and the APIs), HTML | [`about_page`] |
 //! | `GET/HEAD /static/{path}` (CSS, JS, fonts embedded in the binary) | [`assets`] |
 //! | `GET/HEAD /datasets.json` (search), `/suggest.json` (completions) | [`search`] |
 //! | `GET/HEAD /datasets/{id}.json` | [`datasets`] |
@@ -46,6 +47,7 @@
 //! request's `Host`. Downloads are not compressed on the fly (that would break
 //! `Content-Length`, `ETag` and `Range`).
 
+pub mod about_page;
 pub mod assets;
 mod body;
 pub mod ckan;
@@ -53,6 +55,7 @@ pub mod dataset_page;
 pub mod datasets;
 pub mod dcat;
 pub mod discovery;
+pub mod downloads;
 pub mod error;
 pub mod federated;
 pub mod files;
@@ -94,6 +97,7 @@ pub fn app(state: AppState) -> Router {
     let ui = Router::new()
         .route("/", get(pages::home))
         .route("/datasets", get(pages::datasets))
+        .route("/about", get(about_page::about))
         .route("/static/{*path}", get(assets::asset))
         .layer(CompressionLayer::new());
     Router::new()
@@ -185,10 +189,12 @@ pub async fn serve_listener(
         Ok(addr) => tracing::info!(%addr, generation = %state.current().name(), "serving"),
         Err(e) => tracing::warn!("cannot read the listening address: {e}"),
     }
+    let counts = state.clone();
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|source| ServerError::Serve { source })?;
+    counts.downloads().save_if_changed();
     tracing::info!("server stopped");
     Ok(())
 }

@@ -246,6 +246,8 @@ pub struct Frame {
     pub other_lang_url: String,
     /// `{public URL}/static`, where the stylesheets, scripts and fonts are.
     pub static_base: String,
+    /// `/suggest.json`, for the search boxes' suggestions (`static/js/suggest.js`).
+    pub suggest_url: String,
     pub nav: Vec<NavLink>,
 }
 
@@ -277,8 +279,16 @@ impl Frame {
             home_url: link(&urls.absolute("/"), &lang_pairs),
             other_lang_url,
             static_base: urls.absolute("/static"),
+            suggest_url: urls.suggest_json(),
             nav,
         }
+    }
+}
+
+impl Frame {
+    /// The URL of a file under `static/`, with its content version (cached for a year).
+    pub fn asset(&self, path: &str) -> String {
+        super::assets::versioned(&self.static_base, path)
     }
 }
 

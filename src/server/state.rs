@@ -398,6 +398,8 @@ struct Inner {
     reloading: Mutex<()>,
     /// Public base URL replacing the catalogue's `base_url` (`--public-url`).
     public_url: Option<String>,
+    /// Downloads per dataset, kept in `site/stats/`.
+    downloads: super::downloads::DownloadCounts,
 }
 
 impl AppState {
@@ -444,8 +446,14 @@ impl AppState {
                 search: ArcSwapOption::new(search),
                 reloading: Mutex::new(()),
                 public_url,
+                downloads: super::downloads::DownloadCounts::open(site_dir),
             }),
         })
+    }
+
+    /// The download counts (see [`super::downloads`]).
+    pub fn downloads(&self) -> &super::downloads::DownloadCounts {
+        &self.inner.downloads
     }
 
     /// The site directory.
@@ -529,7 +537,8 @@ impl AppState {
     }
 
     /// Starts a task that calls [`AppState::reload_if_changed`] and
-    /// [`AppState::reload_search_if_changed`] every `every`. Errors are logged (once until
+    /// [`AppState::reload_search_if_changed`] every `every`, and writes the download
+    /// counts when they changed. Errors are logged (once until
     /// they change) and the old generation and index stay served. The task runs
     /// until the returned handle is aborted or the runtime shuts down.
     ///
@@ -544,6 +553,7 @@ impl AppState {
                 ticks.tick().await;
                 let attempt = state.clone();
                 let outcome = tokio::task::spawn_blocking(move || {
+                    attempt.downloads().save_if_changed();
                     let generation = attempt.reload_if_changed().map_err(|e| e.to_string());
                     let search = attempt
                         .reload_search_if_changed()

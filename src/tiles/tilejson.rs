@@ -9,23 +9,20 @@
 //!   tippecanoe uses (`String`, `Number`, `Boolean`); the specification allows any string.
 //! * MapLibre's `geometry-type` expression says `MultiPolygon` for multi-part features in
 //!   recent versions and `Polygon` in older ones: the style's filters accept both.
-//! * A style with a `symbol` layer needs a `glyphs` URL. Portale does not serve fonts yet,
-//!   so labels use MapLibre's public demo font server ([`GLYPHS`]).
+//! * A style with a `symbol` layer needs a `glyphs` URL, and Portale serves no glyphs
+//!   (no npm package ships them; the demo font server would be an outside request from
+//!   every page with a map). So the style draws no text labels; it names the field that
+//!   would label the features in its metadata (`portale:label_field`) for clients that
+//!   bring their own fonts, and the pages show attributes in popups instead.
 
 use serde_json::{Value, json};
 
 use super::{attribution, field_type_name};
 use crate::model::{Dataset, FieldType, GeometryType, TileSet};
 
-/// Where the style's labels take their fonts from.
-pub const GLYPHS: &str = "https://demotiles.maplibre.org/font/{fontstack}/{range}.pbf";
-/// The font stack of the labels (available on [`GLYPHS`]).
-pub const LABEL_FONT: &str = "Open Sans Semibold";
-
 /// Colours of Bootstrap Italia (the Italian public administration's design system).
 const BLUE: &str = "#0066cc";
 const DARK_BLUE: &str = "#004d99";
-const TEXT: &str = "#17324d";
 const GREEN: &str = "#008758";
 const BACKGROUND: &str = "#f5f7fa";
 
@@ -170,34 +167,10 @@ pub fn style(dataset: &Dataset, tiles: &TileSet, tilejson_url: &str) -> Value {
         ));
     }
     let label = label_field(dataset);
-    if let Some(field) = label {
-        let mut layout = json!({
-            "text-field": ["get", field],
-            "text-font": [LABEL_FONT],
-            "text-size": ["interpolate", ["linear"], ["zoom"], 10, 11, 16, 14],
-            "text-max-width": 10,
-        });
-        if points && !polygons && !lines {
-            layout["text-anchor"] = json!("top");
-            layout["text-offset"] = json!([0, 0.8]);
-        }
-        if lines && !polygons && !points {
-            layout["symbol-placement"] = json!("line");
-        }
-        let symbol = with(base("label", "symbol", json!(true)), "layout", layout);
-        let symbol = with(
-            symbol,
-            "paint",
-            json!({"text-color": TEXT, "text-halo-color": "#ffffff", "text-halo-width": 1.5}),
-        );
-        // Labels from the zoom where features stop being thinned or dropped.
-        let minzoom = tiles.max_zoom.saturating_sub(4).max(tiles.min_zoom);
-        layers.push(with(symbol, "minzoom", json!(minzoom)));
-    }
-    let mut style = json!({
+    json!({
         "version": 8,
         "name": dataset.meta.title,
-        "metadata": {"portale:dataset": dataset.id},
+        "metadata": {"portale:dataset": dataset.id, "portale:label_field": label},
         "center": [tiles.center[0], tiles.center[1]],
         "zoom": tiles.center[2],
         "sources": {
@@ -208,9 +181,5 @@ pub fn style(dataset: &Dataset, tiles: &TileSet, tilejson_url: &str) -> Value {
             }
         },
         "layers": layers,
-    });
-    if label.is_some() {
-        style["glyphs"] = json!(GLYPHS);
-    }
-    style
+    })
 }

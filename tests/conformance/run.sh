@@ -12,6 +12,9 @@
 #     shapes, the three syntaxes, hydra paging, dataset twins, quality scores), for the
 #     demo and for a generated catalogue of 1,000 datasets.
 #   - ckanapi and a replay of ckanext-harvest's gather stage on the CKAN Action API.
+#   - Debian's Chromium driven by playwright-core on the web pages (search, facets, language,
+#     downloads, map), axe-core and Lighthouse; screenshots in target/screenshots/
+#     (tests/conformance/browser/check_browser.mjs; `npm ci` there first, as .ci/run does).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TARGET="${CARGO_TARGET_DIR:-target}"
@@ -108,4 +111,11 @@ for _ in $(seq 1 100); do
 done
 grep -q "serving" "$work/repub.log" || { cat "$work/repub.log"; echo "server did not start"; exit 1; }
 python3 tests/conformance/check_dcat.py --validate "$repub_url/catalog.ttl" --expect-datasets 26
+
+echo "--- web pages in Chromium: search, facets, language, downloads, map, axe-core, Lighthouse"
+[ -d tests/conformance/browser/node_modules ] || {
+  echo "tests/conformance/browser/node_modules is missing: run 'npm ci --prefix tests/conformance/browser' (as .ci/run does)"
+  exit 1
+}
+node tests/conformance/browser/check_browser.mjs "$url" "$manifest"
 echo "conformance: ok"
