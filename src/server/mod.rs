@@ -27,7 +27,9 @@
 //! | `GET/HEAD /about` (the data and the APIs), HTML | [`about_page`] |
 //! | `GET/HEAD /static/{path}` (CSS, JS, fonts embedded in the binary) | [`assets`] |
 //! | `GET/HEAD /datasets.json` (search), `/suggest.json` (completions) | [`search`] |
+//! | `GET/HEAD /datasets/{id}` (the dataset page, HTML; 303 to a twin by `Accept`) | [`dataset_page`], through [`datasets`] |
 //! | `GET/HEAD /datasets/{id}.json` | [`datasets`] |
+//! | `GET/HEAD /datasets/{id}/pictures/{file}` (charts, thumbnails) | [`files`] |
 //! | `GET/HEAD /catalog.ttl`, `/catalog.rdf`, `/catalog.jsonld`, `/datasets/{id}.{ttl,rdf,jsonld}` | [`dcat`] |
 //! | `GET/HEAD /sitemap.xml`, `/robots.txt` | [`discovery`] |
 //! | `GET/HEAD /datasets/{id}/files/{file}` | [`files`] |
