@@ -705,11 +705,20 @@ async fn dataset_json_has_score_and_schema_org_and_the_page_redirects() {
     fs::remove_file(dir.join("ds-0003/ds-0003.geojson")).unwrap();
     let router = app(AppState::open(tmp.path()).unwrap());
 
+    // Without Accept, the dataset's URI is its HTML page (tests/dataset_page.rs); a
+    // client asking for JSON is sent to the JSON twin.
     let r = get(&router, "/datasets/ds-0002").await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.header("content-type").starts_with("text/html"));
+    let req = Request::get("/datasets/ds-0002")
+        .header("accept", "application/json")
+        .body(Body::empty())
+        .unwrap();
+    let res = router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
-        r.header("location"),
-        format!("{BASE}/datasets/ds-0002.json")
+        res.headers()["location"],
+        format!("{BASE}/datasets/ds-0002.json").as_str()
     );
     // Dataset and catalogue URIs dereference to the RDF an Accept header asks for.
     for (accept, path, target) in [

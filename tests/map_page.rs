@@ -549,7 +549,11 @@ async fn home_has_a_map_teaser() {
 async fn results_show_layer_thumbnails() {
     let html = get("/datasets?sort=title").await.text();
     // One result per dataset; only the layers have a picture.
-    assert_eq!(html.matches("<li class=\"card portale-result mb-3\">").count(), 4);
+    assert_eq!(
+        html.matches("<li class=\"card portale-result mb-3\">")
+            .count(),
+        4
+    );
     assert_eq!(html.matches("/pictures/thumbnail.svg\"").count(), 3);
     assert!(html.contains(&format!(
         "<img src=\"{BASE}/datasets/scuole/pictures/thumbnail.svg\" alt=\"Mappa in miniatura: 2 punti di “Scuole”\""

@@ -1135,7 +1135,11 @@ async fn the_search_page_is_html_with_results_facets_and_a_language_switch() {
     let r = get(&router, "/datasets?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
     let hostile = String::from_utf8(r.body.to_vec()).unwrap();
     assert!(!hostile.contains("<script>"), "{hostile}");
-    assert_eq!(hostile.matches("<script").count(), 1, "only the suggestions' module");
+    assert_eq!(
+        hostile.matches("<script").count(),
+        1,
+        "only the suggestions' module"
+    );
     assert!(
         hostile.contains("&lt;script&gt;") || hostile.contains("&#60;script&#62;"),
         "{hostile}"

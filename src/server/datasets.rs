@@ -11,18 +11,22 @@
 //!
 //! Pitfall: axum allows one parameter per path segment, so `/datasets/{id}.json` cannot be
 //! a route: `/datasets/{file}` is captured and the extension is stripped here. `.json` is
-//! answered here, `.ttl`, `.rdf` and `.jsonld` by [`super::dcat`]; until the HTML page
-//! exists, the bare `/datasets/{id}` (the datasets' `dcat:accessURL` and landing page)
-//! answers 303 See Other to the JSON twin, or to the RDF twin an `Accept` header asks for.
+//! answered here, `.ttl`, `.rdf` and `.jsonld` by [`super::dcat`]. The bare
+//! `/datasets/{id}` (the datasets' `dcat:accessURL` and landing page) is the HTML page
+//! ([`super::dataset_page`]) for browsers, for `*/*` and without `Accept`; a client that
+//! prefers JSON or an RDF syntax gets 303 See Other to that twin
+//! ([`super::dataset_page::negotiate`]). An unknown id is a 404 page for a client naming
+//! `text/html` in `Accept`, the JSON error otherwise.
 
 use axum::Json;
-use axum::extract::Path;
-use axum::extract::rejection::PathRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::Current;
+use super::dataset_page::{self, Wanted};
 use super::error::ApiError;
 use super::state::Generation;
 use super::urls::Urls;
@@ -153,12 +157,13 @@ async fn file_states(generation: &Generation, d: &Dataset) -> Vec<FileState> {
     states
 }
 
-/// `/datasets/{id}.json`, `.ttl`, `.rdf`, `.jsonld`: one dataset; `/datasets/{id}`
-/// redirects to a twin (JSON, or the RDF syntax `Accept` prefers).
+/// `/datasets/{id}.json`, `.ttl`, `.rdf`, `.jsonld`: one dataset; `/datasets/{id}`: its
+/// page, or 303 to the twin `Accept` prefers.
 pub async fn one(
     Current(generation): Current,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Ok(Path(segment)) = path else {
         return Err(ApiError::not_found("no such dataset"));
@@ -168,15 +173,30 @@ pub async fn one(
     {
         return super::dcat::dataset_document(generation, id.to_string(), syntax).await;
     }
-    if generation.dataset(&segment).is_some() {
+    let query: Vec<(String, String)> = query.map(|Query(q)| q).unwrap_or_default();
+    if let Some(d) = generation.dataset(&segment) {
         let urls = generation.urls();
-        let target = match super::dcat::preferred_syntax(&headers) {
-            Some(syntax) => CatalogUris::new(urls).dataset_document(&segment, syntax),
-            None => urls.dataset_json(&segment),
+        let target = match dataset_page::negotiate(&headers) {
+            Wanted::Html => {
+                let served = Served {
+                    page_answers: true,
+                    files: file_states(&generation, d).await,
+                };
+                return Ok(dataset_page::page(&generation, d, &query, served).await);
+            }
+            Wanted::Rdf(syntax) => CatalogUris::new(urls).dataset_document(&segment, syntax),
+            Wanted::Json => urls.dataset_json(&segment),
         };
-        return super::dcat::see_other(&target);
+        let mut response = super::dcat::see_other(&target)?;
+        response
+            .headers_mut()
+            .insert(header::VARY, HeaderValue::from_static("Accept"));
+        return Ok(response);
     }
     let Some(id) = segment.strip_suffix(".json") else {
+        if dataset_page::accepts_html(&headers) {
+            return Ok(dataset_page::not_found_page(&generation, &query, &segment));
+        }
         return Err(ApiError::not_found(format!(
             "no representation {segment:?}: add .json, .ttl, .rdf or .jsonld to a dataset id"
         )));

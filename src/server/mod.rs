@@ -28,7 +28,9 @@
 //! | `GET/HEAD /about` (the data and the APIs), HTML | [`about_page`] |
 //! | `GET/HEAD /static/{path}` (CSS, JS, fonts embedded in the binary) | [`assets`] |
 //! | `GET/HEAD /datasets.json` (search), `/suggest.json` (completions) | [`search`] |
+//! | `GET/HEAD /datasets/{id}` (the dataset page, HTML; 303 to a twin by `Accept`) | [`dataset_page`], through [`datasets`] |
 //! | `GET/HEAD /datasets/{id}.json` | [`datasets`] |
+//! | `GET/HEAD /datasets/{id}/pictures/{file}` (charts, thumbnails) | [`files`] |
 //! | `GET/HEAD /catalog.ttl`, `/catalog.rdf`, `/catalog.jsonld`, `/datasets/{id}.{ttl,rdf,jsonld}` | [`dcat`] |
 //! | `GET/HEAD /sitemap.xml`, `/robots.txt` | [`discovery`] |
 //! | `GET/HEAD /datasets/{id}/files/{file}` | [`files`] |
@@ -52,6 +54,7 @@ pub mod about_page;
 pub mod assets;
 mod body;
 pub mod ckan;
+pub mod dataset_page;
 pub mod datasets;
 pub mod dcat;
 pub mod discovery;
@@ -98,6 +101,7 @@ pub fn app(state: AppState) -> Router {
     let ui = Router::new()
         .route("/", get(pages::home))
         .route("/datasets", get(pages::datasets))
+        .route("/datasets/{file}", get(datasets::one))
         .route("/map", get(map_page::map_page))
         .route("/map/style.json", get(map_page::style_json))
         .route("/about", get(about_page::about))
@@ -107,7 +111,6 @@ pub fn app(state: AppState) -> Router {
         .merge(ui)
         .route("/datasets.json", get(search::datasets))
         .route("/suggest.json", get(search::suggest))
-        .route("/datasets/{file}", get(datasets::one))
         .route("/datasets/{id}/files/{file}", get(files::download))
         .route("/datasets/{id}/pictures/{file}", get(files::picture))
         .route("/-/health", get(health::health))

@@ -29,6 +29,7 @@ use crate::etl::write::{OutputFormat, record_count, write_table};
 use crate::model::{
     Dataset, Distribution, MANIFEST_VERSION, Manifest, Picture, PictureKind, TileSet,
 };
+use crate::pictures::chart;
 use crate::search::{SearchError, Synonyms, publish as search_index};
 use crate::tiles::{self, TilingOptions, write_pmtiles};
 
@@ -362,6 +363,31 @@ fn build_one(
             &rel_dir,
             file,
             "image/svg+xml",
+            alt,
+        )?);
+    }
+    let taken = |file: &str| distributions.iter().any(|d| d.file == file);
+    if let Some(series) = chart::series(&table.df, &processed.fields)
+        && !taken(chart::SVG_FILE)
+        && !taken(chart::DATA_FILE)
+    {
+        chart::write(&dir, &series)
+            .map_err(|e| EtlError::Other(format!("{}: {e}", recipe.path.display())))?;
+        let alt = series.alt();
+        pictures.push(seal_picture(
+            PictureKind::Chart,
+            &dir,
+            &rel_dir,
+            chart::SVG_FILE,
+            "image/svg+xml",
+            alt.clone(),
+        )?);
+        pictures.push(seal_picture(
+            PictureKind::Chart,
+            &dir,
+            &rel_dir,
+            chart::DATA_FILE,
+            "application/json",
             alt,
         )?);
     }

@@ -58,7 +58,7 @@ import { fileURLToPath } from 'node:url';
 
 /** Pages being built in parallel: while `true`, a page the server does not serve yet is
  * skipped; set to `false` when the page lands, and its absence fails the run. */
-const PENDING = { dataset: true, map: false };
+const PENDING = { dataset: false, map: false };
 
 /** Failures known today in markup and static files this branch may not touch. Each is
  * still detected and printed loudly as "KNOWN FAILURE", but does not fail the run. Delete
