@@ -411,14 +411,17 @@ async fn layer_page_has_a_minimap_and_gis_snippets() {
         "<div id=\"minimap\" class=\"portale-minimap\" data-style=\"{BASE}/styles/fermate.json\" data-bounds=\"{bounds}\""
     )), "{html}");
     assert!(html.contains(&format!(
-        "<script type=\"module\" src=\"{BASE}/static/js/minimap.js\"></script>"
+        "<script type=\"module\" src=\"{BASE}/static/js/minimap.js?v="
     )));
     assert!(html.contains(&format!(
-        "<link rel=\"stylesheet\" href=\"{BASE}/static/vendor/maplibre-gl/maplibre-gl.css\">"
+        "<link rel=\"stylesheet\" href=\"{BASE}/static/vendor/maplibre-gl/maplibre-gl.css?v="
     )));
     assert!(html.contains("<th scope=\"row\">Livello geografico</th><td class=\"portale-break\">3 punti (coordinate d&#39;origine: EPSG:4326)</td>"), "{html}");
-    // Without a thumbnail, the map's place says what it needs.
-    assert!(html.contains("La mappa interattiva richiede JavaScript"));
+    // The build made the layer's thumbnail: it stands in for the map without JavaScript.
+    assert!(html.contains(&format!(
+        "<img src=\"{BASE}/datasets/fermate/pictures/thumbnail.svg\""
+    )));
+    assert!(!html.contains("La mappa interattiva richiede JavaScript"));
     // The style the map loads, the script and MapLibre are served.
     for path in [
         "/styles/fermate.json",
@@ -577,8 +580,8 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// A layer with a thumbnail (made by another part of the build) shows it in the map's
-/// place, for browsers without JavaScript.
+/// A layer's thumbnail stands in for the map for browsers without JavaScript, its text
+/// alternative escaped.
 #[tokio::test]
 async fn a_thumbnail_stands_in_for_the_map_without_javascript() {
     let built = site();
@@ -586,23 +589,19 @@ async fn a_thumbnail_stands_in_for_the_map_without_javascript() {
     let copy = tmp.path().join("site");
     copy_tree(&built.site, &copy);
     let generation = copy.join(built.generation.strip_prefix(&built.site).unwrap());
-    let bytes = b"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"1\" height=\"1\"/>";
-    fs::write(generation.join("datasets/fermate/thumbnail.svg"), bytes).unwrap();
+    // The build made a thumbnail; its text alternative is made hostile here.
     let mut manifest = built.manifest.clone();
     let d = manifest
         .datasets
         .iter_mut()
         .find(|d| d.id == "fermate")
         .unwrap();
-    d.pictures.push(portale::model::Picture {
-        kind: portale::model::PictureKind::Thumbnail,
-        file: "thumbnail.svg".into(),
-        path: "datasets/fermate/thumbnail.svg".into(),
-        media_type: "image/svg+xml".into(),
-        byte_size: bytes.len() as u64,
-        sha256: hex::encode(Sha256::digest(bytes)),
-        alt: "Mappa delle fermate <di prova>".into(),
-    });
+    let thumb = d
+        .pictures
+        .iter_mut()
+        .find(|p| p.kind == portale::model::PictureKind::Thumbnail)
+        .unwrap();
+    thumb.alt = "Mappa delle fermate <di prova>".into();
     fs::write(
         generation.join("manifest.json"),
         serde_json::to_vec(&manifest).unwrap(),
