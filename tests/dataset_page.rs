@@ -445,6 +445,11 @@ async fn layer_page_has_a_minimap_and_gis_snippets() {
         geojson.file
     )));
     assert!(html.contains("sf::st_read("));
+    // Formats by their names, not the EU code BIN that GeoParquet and FlatGeobuf share.
+    assert!(html.contains(
+        "<td>GeoParquet <span class=\"text-muted\">(application/vnd.apache.parquet)</span></td>"
+    ));
+    assert!(html.contains("<td>FlatGeobuf <span class=\"text-muted\">"));
     assert!(html.contains(&format!("{BASE}/ogc\nfermate</code>")));
     assert!(html.contains(&format!("{BASE}/tiles/fermate/{{z}}/{{x}}/{{y}}.mvt")));
     // No month column: no chart.

@@ -863,7 +863,9 @@ pub async fn page(
         .map(|x| DownloadView {
             url: urls.file(id, &x.file),
             file: x.file.clone(),
-            format: x.format.clone(),
+            // GeoParquet and FlatGeobuf have no EU file-type code (`BIN`): their names.
+            format: crate::etl::write::OutputFormat::from_media_type(&x.media_type)
+                .map_or_else(|| x.format.clone(), |f| f.display_name().to_string()),
             media_type: x.media_type.clone(),
             size: human_size(x.byte_size, en),
             byte_size: x.byte_size,

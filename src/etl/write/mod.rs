@@ -78,6 +78,25 @@ impl OutputFormat {
         OutputFormat::Gpkg,
     ];
 
+    /// The format's usual name, for people (`GeoParquet`, where the EU code says `BIN`).
+    pub fn display_name(self) -> &'static str {
+        match self {
+            OutputFormat::Csv => "CSV",
+            OutputFormat::Json => "JSON",
+            OutputFormat::Geojson => "GeoJSON",
+            OutputFormat::Geoparquet => "GeoParquet",
+            OutputFormat::Fgb => "FlatGeobuf",
+            OutputFormat::Gpkg => "GeoPackage",
+        }
+    }
+
+    /// The format a distribution's media type names, if it is one Portale writes.
+    pub fn from_media_type(media_type: &str) -> Option<OutputFormat> {
+        OutputFormat::ALL
+            .into_iter()
+            .find(|f| f.media_type() == media_type)
+    }
+
     /// File name extension, without the dot.
     pub fn extension(self) -> &'static str {
         match self {
