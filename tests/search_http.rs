@@ -1182,6 +1182,32 @@ async fn the_home_page_lists_themes_with_counts_and_the_latest_datasets() {
     let newest = search(&router, "sort=modified&per_page=1").await;
     let title = newest["results"][0]["title"].as_str().unwrap();
     let latest = &body[body.find(r#"id="latest""#).unwrap()..];
+    // Its date, for machines and in Italian words.
+    let day = &newest["results"][0]["modified"].as_str().unwrap()[..10];
+    let mesi = [
+        "gennaio",
+        "febbraio",
+        "marzo",
+        "aprile",
+        "maggio",
+        "giugno",
+        "luglio",
+        "agosto",
+        "settembre",
+        "ottobre",
+        "novembre",
+        "dicembre",
+    ];
+    let (y, m, d) = (&day[..4], &day[5..7], &day[8..10]);
+    let words = format!(
+        "{} {} {y}",
+        d.trim_start_matches('0'),
+        mesi[m.parse::<usize>().unwrap() - 1]
+    );
+    assert!(
+        latest.contains(&format!(r#"<time datetime="{day}">{words}</time>"#)),
+        "{words}: {latest}"
+    );
     assert!(
         latest.contains(&title.replace('\'', "&#39;")),
         "{title}: {latest}"

@@ -23,6 +23,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
+use super::dataset_page::date_label;
 use super::error::ApiError;
 use super::map_page::{MapTexts, Thumb, bbox_param, home_teaser, thumbnail};
 use super::search::{SearchParams, facet_label, parse_search, with_query as link};
@@ -359,6 +360,8 @@ pub struct ResultView {
     pub themes: Vec<String>,
     pub formats: Vec<String>,
     pub modified: String,
+    /// `modified` for people ("28 novembre 2026").
+    pub modified_label: String,
     /// The harvest source, for harvested records.
     pub origin: Option<String>,
     /// A layer's map thumbnail (our own datasets with a map layer).
@@ -415,6 +418,8 @@ pub struct Latest {
     pub title: String,
     pub url: String,
     pub modified: String,
+    /// `modified` for people ("28 novembre 2026").
+    pub modified_label: String,
 }
 
 #[derive(Template)]
@@ -495,6 +500,7 @@ pub async fn home(
                                     None => get("landing_page").to_string(),
                                 },
                                 modified: get("modified").chars().take(10).collect(),
+                                modified_label: date_label(get("modified"), t.lang == "en"),
                             }
                         })
                         .collect();
@@ -732,6 +738,7 @@ pub async fn datasets(
                     .collect(),
                 formats: list_of(s, "formats"),
                 modified: str_of(s, "modified").chars().take(10).collect(),
+                modified_label: date_label(&str_of(s, "modified"), t.lang == "en"),
                 origin,
             }
         })
