@@ -24,6 +24,7 @@ pub mod server;
 pub mod store;
 pub mod tiles;
 pub mod vocab;
+pub mod xml;
 
 /// Program version, part of every dataset's build cache key.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -411,21 +411,6 @@ fn axis_label(key: &str) -> String {
     }
 }
 
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Draws the chart as an SVG document with a `<title>` (the text alternative).
 pub fn render_svg(series: &Series) -> Result<String, ChartError> {
     let draw = |e: &dyn std::fmt::Display| ChartError::Draw {
@@ -546,7 +531,7 @@ pub fn render_svg(series: &Series) -> Result<String, ChartError> {
         root.present().map_err(|e| draw(&e))?;
     }
     // The text alternative as the SVG's own title, right after the opening tag.
-    let title = format!("<title>{}</title>", xml_escape(&series.alt()));
+    let title = format!("<title>{}</title>", crate::xml::escape(&series.alt()));
     match svg
         .find("<svg")
         .and_then(|s| svg[s..].find('>').map(|e| s + e + 1))

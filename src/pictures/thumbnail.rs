@@ -302,24 +302,6 @@ fn dots_of(points: &[(f64, f64)], grid: f64) -> String {
     d
 }
 
-/// Escapes text for XML character data and attribute values.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Control characters are not allowed in XML 1.0.
-            c if c.is_control() && c != '\n' && c != '\t' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The SVG thumbnail of the geometries with the default [`Options`]; `None` when there is
 /// no geometry to draw.
 pub fn thumbnail_svg(geoms: &[Option<Geometry<f64>>], title: &str) -> Option<String> {
@@ -358,7 +340,7 @@ pub fn thumbnail_svg_with(
     let _ = write!(
         svg,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\"><title>{}</title><rect width=\"{w}\" height=\"{h}\" fill=\"{BACKGROUND}\"></rect>",
-        escape(title)
+        crate::xml::escape(title)
     );
     if !fill.is_empty() {
         let _ = write!(

@@ -33,22 +33,6 @@ pub fn routes() -> Router<AppState> {
         .route("/robots.txt", get(robots))
 }
 
-/// Escapes text for XML character data.
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn lastmod(rfc3339: &str) -> Option<String> {
     DateTime::parse_from_rfc3339(rfc3339).ok().map(|t| {
         t.with_timezone(&Utc)
@@ -105,7 +89,7 @@ async fn sitemap(
             let _ = writeln!(
                 xml,
                 "  <sitemap><loc>{}</loc><lastmod>{built}</lastmod></sitemap>",
-                xml_escape(&loc)
+                crate::xml::escape(&loc)
             );
         }
         xml.push_str("</sitemapindex>\n");
@@ -126,7 +110,7 @@ async fn sitemap(
         let _ = writeln!(
             xml,
             "  <url><loc>{}</loc><lastmod>{modified}</lastmod></url>",
-            xml_escape(loc)
+            crate::xml::escape(loc)
         );
     }
     xml.push_str("</urlset>\n");
@@ -142,17 +126,4 @@ async fn robots(Current(generation): Current) -> Response {
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escaping() {
-        assert_eq!(
-            xml_escape("https://a.it/?x=1&y=<2>"),
-            "https://a.it/?x=1&amp;y=&lt;2&gt;"
-        );
-    }
 }
