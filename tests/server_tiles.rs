@@ -241,6 +241,8 @@ async fn tilejson_follows_the_3_0_0_shape_with_public_urls() {
     }
     let attribution = j["attribution"].as_str().unwrap();
     assert!(attribution.contains("Comune di Capannori"), "{attribution}");
+    // The licence by its short name, not its AgID id.
+    assert!(attribution.ends_with(", CC BY 4.0"), "{attribution}");
 }
 
 #[tokio::test]

@@ -145,7 +145,15 @@ pub struct TilingReport {
 
 /// The attribution of a dataset's tiles: its rights holder and licence.
 pub fn attribution(meta: &DatasetMeta) -> String {
-    format!("© {} ({})", meta.rights_holder.name, meta.license)
+    // The licence's short name ("CC BY 4.0", in the AgID label's last parentheses), else
+    // its id as the recipe gives it.
+    let licence = crate::vocab::license(&meta.license)
+        .and_then(|l| {
+            let (_, tail) = l.label_it.rsplit_once('(')?;
+            tail.strip_suffix(')')
+        })
+        .unwrap_or(&meta.license);
+    format!("© {}, {licence}", meta.rights_holder.name)
 }
 
 /// The name TileJSON's `vector_layers[].fields` gives a column type.
