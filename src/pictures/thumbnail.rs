@@ -381,7 +381,8 @@ pub fn alt_text(title: &str, features: u64, geometry: crate::model::GeometryType
         G::Geometry => ("elemento", "elementi"),
     };
     let noun = if features == 1 { one } else { many };
-    format!("Mappa in miniatura: {features} {noun} di “{title}”")
+    let n = crate::pictures::chart::format_it(i64::try_from(features).unwrap_or(i64::MAX));
+    format!("Mappa in miniatura: {n} {noun} di “{title}”")
 }
 
 #[cfg(test)]

@@ -455,7 +455,7 @@ pub fn human_size(bytes: u64, en: bool) -> String {
 }
 
 /// A count for people: `12.345` (`12,345` in English).
-fn count(n: u64, en: bool) -> String {
+pub fn count(n: u64, en: bool) -> String {
     let it = format_it(i64::try_from(n).unwrap_or(i64::MAX));
     if en { it.replace('.', ",") } else { it }
 }

@@ -56,6 +56,8 @@ const ITALY: [f64; 4] = [6.6, 36.6, 18.5, 47.1];
 
 /// The map page's own texts.
 pub struct MapTexts {
+    /// English texts (numbers written `12,345`).
+    pub en: bool,
     pub title: &'static str,
     pub intro: &'static str,
     pub layers: &'static str,
@@ -84,6 +86,7 @@ pub struct MapTexts {
 }
 
 pub const MAP_ITALIAN: MapTexts = MapTexts {
+    en: false,
     title: "Mappa dei dati",
     intro: "Attiva e disattiva i livelli dall'elenco; fai clic su un elemento della mappa per vederne gli attributi. L'elenco dei livelli porta alle schede dei dataset, con i dati da scaricare.",
     layers: "Livelli",
@@ -108,6 +111,7 @@ pub const MAP_ITALIAN: MapTexts = MapTexts {
 };
 
 pub const MAP_ENGLISH: MapTexts = MapTexts {
+    en: true,
     title: "Data map",
     intro: "Turn the layers on and off in the list; click a feature on the map to see its attributes. The list of layers leads to the datasets' pages, with the data to download.",
     layers: "Layers",
@@ -148,7 +152,11 @@ impl MapTexts {
             GeometryType::Polygon | GeometryType::MultiPolygon => self.areas,
             GeometryType::Geometry => self.mixed,
         };
-        format!("{n} {}", if n == 1 { one } else { many })
+        format!(
+            "{} {}",
+            super::dataset_page::count(n, self.en),
+            if n == 1 { one } else { many }
+        )
     }
 }
 
@@ -590,4 +598,16 @@ pub async fn map_page(
         lang_en: t.lang == "en",
     };
     html(StatusCode::OK, page.render())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_grouped_in_thousands_in_each_language() {
+        assert_eq!(MAP_ITALIAN.count(GeometryType::Point, 2000), "2.000 punti");
+        assert_eq!(MAP_ITALIAN.count(GeometryType::Polygon, 1), "1 area");
+        assert_eq!(MAP_ENGLISH.count(GeometryType::Point, 2000), "2,000 points");
+    }
 }
