@@ -206,7 +206,8 @@ impl Param {
                 "items": {"type": "number"}
             }),
             Param::BboxCrs | Param::Crs | Param::FilterCrs => crs(),
-            Param::Datetime | Param::Filter => json!({"type": "string"}),
+            // An empty value is refused (400), so the schema says so.
+            Param::Datetime | Param::Filter => json!({"type": "string", "minLength": 1}),
             Param::FilterLang => {
                 json!({"type": "string", "enum": ["cql2-text", "cql2-json"], "default": "cql2-text"})
             }

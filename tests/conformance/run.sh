@@ -5,7 +5,8 @@
 #     with /vsicurl/, which needs working Range requests);
 #   - pyarrow on every GeoParquet file;
 #   - an HTTP client on the JSON API and the downloads (ETag, Range, checksums);
-#   - GDAL (OAPIF driver), OWSLib and ogctests on the OGC API – Features.
+#   - GDAL (OAPIF driver), OWSLib and ogctests on the OGC API – Features, and schemathesis
+#     on its OpenAPI document.
 #   - mapbox-vector-tile, pmtiles and jsonschema on the map layers (tiles, archives,
 #     TileJSON 3.0.0, styles).
 #   - rdflib and pySHACL on the DCAT-AP_IT catalogue (AgID rules, SEMIC DCAT-AP 3.0.1
@@ -55,6 +56,16 @@ python3 tests/conformance/check_http.py "$url" "$manifest"
 
 echo "--- OGC API – Features: GDAL, OWSLib, ogctests"
 python3 tests/conformance/check_ogc.py "$url" "$manifest"
+
+echo "--- schemathesis on the OGC API's OpenAPI document: no server error, no response contradicting it"
+# Excluded checks: positive_data_acceptance (a schema-valid `filter` or `datetime` can still
+# be a CQL2 or date syntax error, which JSON Schema cannot express: 400 is right) and
+# negative_data_rejection (OGC API – Features requires a `limit` above the maximum to be
+# clamped, not refused, and property filters compare leniently).
+st run "$url/ogc/api" --url "$url/ogc" --max-examples 30 --workers 1 --seed 20261128 \
+  --checks all --exclude-checks positive_data_acceptance,negative_data_rejection \
+  --no-color > "$work/schemathesis.txt" 2>&1 || { cat "$work/schemathesis.txt"; exit 1; }
+grep -E "generated|No issues" "$work/schemathesis.txt"
 
 echo "--- vector tiles: mapbox-vector-tile, pmtiles, TileJSON schema"
 python3 tests/conformance/check_tiles.py "$url" "$manifest"
