@@ -207,8 +207,9 @@ pub enum WriteError {
         dtype: String,
     },
 
-    /// Reading or writing the file itself failed.
-    #[error("{}: {context}", .path.display())]
+    /// Reading or writing the file itself failed. The message includes the cause (a full
+    /// disk, a file too large): the build reports this error by its message alone.
+    #[error("{}: {context}: {source}", .path.display())]
     Io {
         path: PathBuf,
         context: String,
@@ -216,8 +217,9 @@ pub enum WriteError {
         source: std::io::Error,
     },
 
-    /// An encoder (polars, SQLite, FlatGeobuf, WKB, JSON, CSV) refused the data.
-    #[error("{}: {context}", .path.display())]
+    /// An encoder (polars, SQLite, FlatGeobuf, WKB, JSON, CSV) refused the data, or
+    /// could not write it; the message includes the encoder's own error.
+    #[error("{}: {context}: {source}", .path.display())]
     Encode {
         path: PathBuf,
         context: String,
