@@ -117,6 +117,10 @@ async fn request_ids_are_echoed_when_sane_and_made_otherwise() {
     let res = send(&router, Method::GET, "/nope", Some(&longest)).await;
     assert_eq!(res.status(), 404);
     assert_eq!(request_id(&res), longest, "errors carry the id too");
+    let body: serde_json::Value =
+        serde_json::from_slice(&res.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    assert_eq!(body["error"]["request_id"], longest.as_str(), "{body}");
+    assert_eq!(body["error"]["status"], 404, "{body}");
 
     let mut made = Vec::new();
     for insane in ["a b", "<script>", &"a".repeat(65), "x\"y", "", "è"] {

@@ -6,7 +6,8 @@
 //! - takes the client's `X-Request-Id` when it is sane (1 to 64 characters of
 //!   `[A-Za-z0-9._-]`), otherwise makes one (16 hex digits), sends it back in the response's
 //!   `X-Request-Id` and opens a `request{id=...}` tracing span around the handler, so every
-//!   log line a handler writes carries it;
+//!   log line a handler writes carries it; [`current_request_id`] gives it to
+//!   [`super::ApiError`]'s JSON body (`error.request_id`);
 //! - writes one access-log line at `info` with target `portale::access`: method, route
 //!   template (axum's [`MatchedPath`], `unmatched` for the 404 fallback), the raw path
 //!   (escaped and truncated, see [`log_safe`]), status, latency in ms, bytes when the body
@@ -39,6 +40,17 @@ use chrono::Utc;
 use tracing::Instrument;
 
 use super::{AppState, Current, GENERATION_HEADER};
+
+tokio::task_local! {
+    /// The id of the request being answered, for [`current_request_id`].
+    static REQUEST_ID: String;
+}
+
+/// The id of the request this task is answering (inside [`observe`]), e.g. for an error
+/// body; `None` outside a request.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
 
 /// The request and response header carrying the request id.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -327,7 +339,9 @@ pub async fn observe(
 
     let span = tracing::info_span!("request", id = %id);
     metrics.in_flight.fetch_add(1, Ordering::Relaxed);
-    let mut response = next.run(req).instrument(span.clone()).await;
+    let mut response = REQUEST_ID
+        .scope(id.clone(), next.run(req).instrument(span.clone()))
+        .await;
     metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
     let elapsed = start.elapsed().as_secs_f64();
 
