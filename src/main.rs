@@ -33,6 +33,23 @@ use portale::store::build::{self, BuildOptions, BuildReport, DatasetOutcome, Pro
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log lines on standard error: `text` for people, `json` (one JSON object per line:
+    /// timestamp, level, target, message, fields and the request span) for log collectors.
+    /// `RUST_LOG` chooses what is logged (default `info`).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "PORTALE_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -112,13 +129,23 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    match cli.log_format {
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -597,14 +624,12 @@ fn cmd_serve(
             .with_context(|| format!("cannot listen on {addr}"))?;
         let bound = listener.local_addr().context("no local address")?;
         println!(
-            "serving {} on http://{bound}/ (Ctrl-C to stop)",
+            "serving {} on http://{bound}/ (Ctrl-C or SIGTERM to stop)",
             site.display()
         );
-        portale::server::serve_listener(state, listener, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("server error")?;
+        portale::server::serve_listener(state, listener, portale::server::ops::shutdown_signal())
+            .await
+            .context("server error")?;
         Ok(())
     })
 }

@@ -2,7 +2,9 @@
 //! server (returned to the CLI), and [`ApiError`], the one error every HTTP handler answers
 //! with.
 //!
-//! Every HTTP error has the same JSON shape, `{"error": {"status": 404, "message": "..."}}`.
+//! Every HTTP error has the same JSON shape, `{"error": {"status": 404, "message": "...",
+//! "request_id": "..."}}` (`request_id` is the response's `X-Request-Id`, absent when the
+//! error is made outside a request, see [`super::ops`]).
 //! The message is safe to show to anyone: internal details (paths on disk, I/O errors) go
 //! to the log through [`ApiError::internal`] and never into a response body.
 
@@ -129,6 +131,8 @@ struct ErrorBody<'a> {
 struct ErrorDetail<'a> {
     status: u16,
     message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request_id: Option<String>,
 }
 
 impl IntoResponse for ApiError {
@@ -137,6 +141,7 @@ impl IntoResponse for ApiError {
             error: ErrorDetail {
                 status: self.status.as_u16(),
                 message: &self.message,
+                request_id: super::ops::current_request_id(),
             },
         };
         let mut response = (self.status, Json(body)).into_response();

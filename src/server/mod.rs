@@ -15,7 +15,7 @@
 //! state.spawn_watcher(Duration::from_secs(2));
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await
 //!     .map_err(|source| portale::server::ServerError::Serve { source })?;
-//! serve_listener(state, listener, async { let _ = tokio::signal::ctrl_c().await; }).await
+//! serve_listener(state, listener, portale::server::ops::shutdown_signal()).await
 //! # }
 //! ```
 //!
@@ -36,6 +36,7 @@
 //! | `GET/HEAD /datasets/{id}/files/{file}` | [`files`] |
 //! | `GET/HEAD /-/health` | [`health`] |
 //! | `GET/HEAD /-/harvest` (the last harvest report) | [`harvest`] |
+//! | `GET/HEAD /-/metrics` (Prometheus text format; request ids and the access log too) | [`ops`] |
 //! | `GET/HEAD /ogc`, `/ogc/...` (OGC API – Features) | [`ogc`] |
 //! | `GET/POST /api/3/action/{action}`, `/api/action/{action}`, `GET /api/3` (CKAN) | [`ckan`] |
 //! | `GET/HEAD /tiles/{layer}/{z}/{x}/{y}.mvt`, `/tiles/{layer}.json`, `/tiles/{layer}.pmtiles`, `/styles/{layer}.json` | [`tiles`] |
@@ -66,6 +67,7 @@ pub mod harvest;
 pub mod health;
 pub mod map_page;
 pub mod ogc;
+pub mod ops;
 pub mod pages;
 pub mod search;
 mod search_cache;
@@ -115,6 +117,7 @@ pub fn app(state: AppState) -> Router {
         .route("/datasets/{id}/pictures/{file}", get(files::picture))
         .route("/-/health", get(health::health))
         .route("/-/harvest", get(harvest::report))
+        .route("/-/metrics", get(ops::metrics))
         .merge(ogc::routes())
         .merge(dcat::routes())
         .merge(discovery::routes())
@@ -128,6 +131,12 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             pin_generation,
+        ))
+        // Request ids, the access log and the metrics; outside pin_generation, so it sees
+        // the X-Portale-Generation header of every answer.
+        .layer(middleware::from_fn_with_state(
+            ops::Metrics::shared(),
+            ops::observe,
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

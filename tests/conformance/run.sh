@@ -43,7 +43,7 @@ echo "--- serving"
 # the public URL (the demo catalogue's base_url names port 8080).
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 url="http://127.0.0.1:$port"
-"$BIN" serve --site "$work/site" --addr "127.0.0.1:$port" --public-url "$url" > "$work/serve.log" 2>&1 &
+"$BIN" serve --site "$work/site" --addr "127.0.0.1:$port" --public-url "$url" --log-format json > "$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
   grep -q "serving" "$work/serve.log" 2>/dev/null && break
@@ -89,6 +89,9 @@ grep -q "serving" "$work/synth.log" || { cat "$work/synth.log"; echo "server did
 python3 tests/conformance/check_dcat.py "$synth_url" "$work/synth/generations/gsynth1000/manifest.json" --twins 25
 echo "--- CKAN Action API: ckanapi, ckanext-harvest's gather"
 python3 tests/conformance/check_ckan.py "$url" "$manifest"
+
+echo "--- operations: /-/metrics parsed by prometheus_client, JSON logs with request ids"
+python3 tests/conformance/check_metrics.py "$url" "$manifest" "$work/serve.log"
 
 echo "--- republishing: a second site harvests the demo and a file catalogue with republish = true"
 # Its catalogue then holds its own 12 datasets, the demo's 12 under their original URIs
