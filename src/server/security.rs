@@ -243,7 +243,9 @@ pub fn is_read_api(path: &str) -> bool {
         "/datasets.json",
         "/suggest.json",
     ];
-    if PREFIXES.iter().any(|p| path.starts_with(p)) || path == "/api" || path == "/sitemap.xml" {
+    if PREFIXES.iter().any(|p| path.starts_with(p))
+        || ["/api", "/catalog", "/sitemap.xml"].contains(&path)
+    {
         return true;
     }
     match path.strip_prefix("/datasets/") {
