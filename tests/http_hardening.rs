@@ -564,3 +564,61 @@ async fn too_many_headers_are_refused_by_hyper() {
     let _ = stop.send(());
     server.await.unwrap().unwrap();
 }
+
+/// The site of `tests/fixtures/hostile`: metadata and cells carrying HTML and scripts.
+fn hostile_site() -> &'static (tempfile::TempDir, PathBuf) {
+    static SITE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    SITE.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hostile");
+        let dir = tempfile::tempdir().unwrap();
+        let site = dir.path().join("site");
+        let config = config::load_site(&root).unwrap();
+        let opts = BuildOptions {
+            jobs: 2,
+            keep_going: false,
+        };
+        build::build(&config, &SiteLayout::new(&site), &opts, &Silent).unwrap();
+        (dir, site)
+    })
+}
+
+#[tokio::test]
+async fn hostile_metadata_is_rendered_as_text() {
+    let router = app(AppState::open(&hostile_site().1).unwrap());
+    for uri in [
+        "/",
+        "/datasets",
+        "/datasets?q=scuole",
+        "/datasets/ostile",
+        "/map",
+        "/about",
+        "/ogc/collections/ostile/items?f=html",
+        "/ogc/collections/ostile?f=html",
+    ] {
+        let reply = get(&router, uri).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}");
+        let html = reply.text();
+        let lower = html.to_ascii_lowercase();
+        for tag in [
+            "<script>window",
+            "<img src=x",
+            "<svg onload",
+            "<b onmouseover",
+            "href=\"javascript:",
+            "src=\"javascript:",
+        ] {
+            assert!(!lower.contains(tag), "{uri} has {tag:?}");
+        }
+        // Only our own scripts and the JSON-LD data block.
+        assert!(
+            inline_code(&html)
+                .iter()
+                .all(|t| t.contains("<style") && uri.starts_with("/ogc")),
+            "{uri}: {:?}",
+            inline_code(&html)
+        );
+    }
+    // The payload is shown, escaped, where the title goes.
+    let page = get(&router, "/datasets/ostile").await.text();
+    assert!(page.contains("Scuole &#60;script&#62;window.__pwned=1&#60;/script&#62;"));
+}
