@@ -10,7 +10,7 @@
 //! | a query string longer than [`Limits::max_query_bytes`] | 414 |
 //! | `q` / `fq` / `filter` / `bbox` longer than their caps (every route: search, CKAN, DCAT, OGC) | 400 naming the parameter and the cap |
 //! | a request body longer than [`Limits::max_body_bytes`] (only CKAN's POST has one) | 413 |
-//! | no response head after [`Limits::timeout`] | 503 |
+//! | no response head (body upload included) after [`Limits::timeout`] | 503 |
 //!
 //! The errors have the one JSON shape of [`ApiError`] (CKAN's routes included: the check
 //! happens before the action runs, so they do not get CKAN's `success: false` envelope).
@@ -105,12 +105,14 @@ pub async fn guard(State(limits): State<Limits>, req: Request, next: Next) -> Re
             .and_then(origin_of)
             .map(str::to_string)
     });
-    let req = match limit_body(req, limits.max_body_bytes).await {
-        Ok(req) => req,
-        Err(e) => return finish(e.into_response(), &method, &path, basemap.as_deref()),
+    // The body is read inside the timeout too: a slow upload cannot hold a task forever.
+    let work = async {
+        let req = limit_body(req, limits.max_body_bytes).await?;
+        Ok::<_, ApiError>(next.run(req).await)
     };
-    let response = match tokio::time::timeout(limits.timeout, next.run(req)).await {
-        Ok(response) => response,
+    let response = match tokio::time::timeout(limits.timeout, work).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => e.into_response(),
         Err(_) => {
             tracing::warn!(%path, "no response after {:?}", limits.timeout);
             ApiError::new(
