@@ -691,7 +691,14 @@ pub async fn page(
         ),
     ];
     if let Some(url) = &m.contact_point.url {
-        contact.push(Item::link(url, url));
+        // Only web addresses become links: a `javascript:` or `data:` URL from a recipe or
+        // a harvested record is shown as text (and the CSP would block it anyway).
+        let lower = url.trim_start().to_ascii_lowercase();
+        if lower.starts_with("https://") || lower.starts_with("http://") {
+            contact.push(Item::link(url, url));
+        } else {
+            contact.push(Item::text(url));
+        }
     }
     meta.push(MetaRow {
         label: p.contact,

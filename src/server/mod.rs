@@ -71,6 +71,7 @@ pub mod ops;
 pub mod pages;
 pub mod search;
 mod search_cache;
+pub mod security;
 pub mod state;
 pub mod tiles;
 pub mod urls;
@@ -128,6 +129,11 @@ pub fn app(state: AppState) -> Router {
         // Must come after the routes: it applies to the routes already added.
         .method_not_allowed_fallback(error::method_not_allowed)
         .fallback(error::not_found)
+        // Traversal, limits, timeout, CORS and security headers (inside pin_generation).
+        .layer(middleware::from_fn_with_state(
+            security::Limits::default(),
+            security::guard,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             pin_generation,

@@ -20,7 +20,7 @@
 //!
 //! `Cache-Control: public, max-age=86400`: tile URLs do not name the generation, so a
 //! day is the longest a stale tile can live in a cache after a rebuild. Tile and
-//! metadata answers carry `Access-Control-Allow-Origin: *` so that map pages of other
+//! metadata answers carry `Access-Control-Allow-Origin: *` ([`super::security`]) so that map pages of other
 //! sites (and viewers such as maputnik) can use the layers.
 //!
 //! Pitfall: axum allows one parameter per segment, so `{y}.mvt` is captured as `{y}` and
@@ -119,21 +119,13 @@ fn layer_tiles<'g>(
     Ok((dataset, tiles))
 }
 
-fn with_cors(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    response
-}
-
 fn json_response(value: serde_json::Value) -> Response {
     let mut response = Json(value).into_response();
     response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(JSON_CACHE_CONTROL),
     );
-    with_cors(response)
+    response
 }
 
 /// `/tiles/{layer}.json` and `/tiles/{layer}.pmtiles`.
@@ -165,9 +157,7 @@ pub async fn layer_file(
             media_type: PMTILES_MEDIA_TYPE,
             inline: false,
         };
-        return serve_file(&generation, file, &method, &headers)
-            .await
-            .map(with_cors);
+        return serve_file(&generation, file, &method, &headers).await;
     }
     Err(ApiError::not_found(format!(
         "no representation {segment:?}: use {segment}.json or {segment}.pmtiles"

@@ -10,6 +10,12 @@ const boxes = Array.from(document.querySelectorAll('input[data-layer]'));
 const homeButton = document.getElementById('zoom-home');
 const areaLink = document.getElementById('search-area');
 
+// Legend colours come as data attributes: the page's CSP forbids style attributes, not
+// styles set from a script.
+for (const swatch of document.querySelectorAll('[data-swatch]')) {
+  swatch.style.setProperty('--swatch', swatch.dataset.swatch);
+}
+
 const bboxOf = (s) => {
   const b = (s || '').split(',').map(Number);
   return b.length === 4 && b.every(Number.isFinite) ? [[b[0], b[1]], [b[2], b[3]]] : null;

@@ -23,7 +23,7 @@ cargo build --quiet --bin portale
 BIN="$TARGET/debug/portale"
 
 work=$(mktemp -d)
-trap 'kill "${server_pid:-}" "${ogc_pid:-}" "${synth_pid:-}" "${repub_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${server_pid:-}" "${ogc_pid:-}" "${synth_pid:-}" "${repub_pid:-}" "${hostile_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 echo "--- portale check"
 "$BIN" check --root . > "$work/check.txt"
@@ -131,5 +131,17 @@ echo "--- web pages in Chromium: search, facets, language, downloads, map, axe-c
   echo "tests/conformance/browser/node_modules is missing: run 'npm ci --prefix tests/conformance/browser' (as .ci/run does)"
   exit 1
 }
-node tests/conformance/browser/check_browser.mjs "$url" "$manifest"
+# A small site whose metadata carries HTML and script payloads (tests/fixtures/hostile):
+# the browser check visits it and asserts every payload stays inert text.
+"$BIN" build --root tests/fixtures/hostile --site "$work/hostile" | tail -n 2
+hostile_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+hostile_url="http://127.0.0.1:$hostile_port"
+"$BIN" serve --site "$work/hostile" --addr "127.0.0.1:$hostile_port" --public-url "$hostile_url" > "$work/hostile.log" 2>&1 &
+hostile_pid=$!
+for _ in $(seq 1 100); do
+  grep -q "serving" "$work/hostile.log" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "serving" "$work/hostile.log" || { cat "$work/hostile.log"; echo "server did not start"; exit 1; }
+node tests/conformance/browser/check_browser.mjs "$url" "$manifest" "$hostile_url"
 echo "conformance: ok"

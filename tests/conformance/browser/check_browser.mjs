@@ -41,6 +41,8 @@
 //
 // Pages still being built (see PENDING) are skipped with a loud "skipped:" line while the
 // server does not serve them; as soon as it does they are checked, whatever PENDING says.
+// Hostile metadata (third argument, the site of tests/fixtures/hostile): see
+// checkHostileMetadata.
 // Exit code 1 when any check fails. The last line is "browser: N passed, N failed, N skipped".
 
 import { chromium } from 'playwright-core';
@@ -243,7 +245,8 @@ async function checkIcon(page, name, label) {
 }
 
 async function checkAxe(page, name, label) {
-  await page.addScriptTag({ path: AXE });
+  // Evaluated through DevTools, not added as an inline <script>: the pages' CSP blocks those.
+  await page.evaluate(fs.readFileSync(AXE, 'utf8'));
   const result = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef
     // target-size (WCAG 2.2, 2.5.8) is off in axe's defaults; Lighthouse turns it on.
@@ -710,12 +713,81 @@ async function runLighthouse(url, name) {
   }
 }
 
+
+// ---------------------------------------------------------------------------------------
+// Hostile metadata (issue 7, HTTP hardening): a site built from tests/fixtures/hostile,
+// whose catalogue, dataset title, description, keywords, contact point and CSV cells carry
+// `<script>`, `<img onerror>`, `"><svg onload>` and `javascript:` payloads that all set
+// window.__pwned. Oracle: the payload itself, i.e. window.__pwned stays undefined, no dialog
+// opens, no securitypolicyviolation event at all, no element of the
+// page carries an on* attribute or a javascript: href, and the payload text is visible.
+
+async function checkHostileMetadata(browser, hostile) {
+  const pages = [
+    { name: 'hostile home', url: `${hostile.origin}/` },
+    { name: 'hostile search', url: `${hostile.origin}/datasets?q=scuole` },
+    { name: 'hostile dataset', url: `${hostile.origin}/datasets/ostile` },
+    { name: 'hostile map', url: `${hostile.origin}/map` },
+    { name: 'hostile OGC items', url: `${hostile.origin}/ogc/collections/ostile/items?f=html` },
+  ];
+  for (const p of pages) {
+    console.log(`--- ${p.name} ${p.url}`);
+    const outside = [];
+    const ctx = await newContext(browser, hostile, 'desktop', outside);
+    // Recorded before any script of the page runs.
+    await ctx.addInitScript(() => {
+      window.__violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => {
+        window.__violations.push({ directive: e.violatedDirective, blocked: e.blockedURI, source: e.sourceFile, sample: e.sample });
+      });
+    });
+    try {
+      const { page, problems } = await openPage(ctx);
+      const dialogs = [];
+      page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+      const res = await page.goto(p.url, { waitUntil: 'load' });
+      check(res && res.status() === 200, `${p.name}: answers 200`, `status ${res?.status()}`);
+      if (p.name === 'hostile map') await mapIdle(page).catch(() => {});
+      // Hover and click what a visitor would: every link and cell of the page's main part.
+      for (const a of await page.$$('main a[href^="javascript:" i]')) await a.click({ timeout: 2000 }).catch(() => {});
+      await page.waitForTimeout(300);
+      const state = await page.evaluate(() => ({
+        pwned: typeof window.__pwned,
+        violations: window.__violations,
+        handlers: Array.from(document.querySelectorAll('*')).flatMap((el) => Array.from(el.attributes)
+          .filter((a) => /^on/i.test(a.name)).map((a) => `<${el.tagName.toLowerCase()} ${a.name}>`)),
+        jsLinks: Array.from(document.querySelectorAll('[href],[src],[action]'))
+          .map((el) => el.getAttribute('href') || el.getAttribute('src') || el.getAttribute('action'))
+          .filter((u) => /^\s*javascript:/i.test(u)),
+        text: document.body.innerText,
+      }));
+      check(state.pwned === 'undefined', `${p.name}: no payload ran (window.__pwned is ${state.pwned})`);
+      check(dialogs.length === 0, `${p.name}: no dialog opened`, dialogs.join('\n'));
+      check(state.handlers.length === 0, `${p.name}: no element has an on* attribute`, state.handlers.join('\n'));
+      check(state.jsLinks.length === 0, `${p.name}: no javascript: link`, state.jsLinks.join('\n'));
+      // The payloads are escaped text, so nothing at all reaches the CSP: any violation is
+      // either one of our own scripts or styles broken by the policy, or a payload that got
+      // into the markup.
+      check(state.violations.length === 0, `${p.name}: no Content-Security-Policy violation`, JSON.stringify(state.violations));
+      if (p.name !== 'hostile map') {
+        check(state.text.includes('window.__pwned=1'), `${p.name}: the payload is shown as text`);
+      }
+      // The site icon is checked on the main site (checkIcon); the OGC pages link none.
+      checkProblems(p.name, problems, outside, `${hostile.origin}/favicon.ico`);
+    } catch (e) {
+      check(false, `${p.name}: ran to the end`, String(e.stack || e));
+    } finally {
+      await ctx.close();
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 
 async function main() {
-  const [baseArg, manifestPath] = process.argv.slice(2);
+  const [baseArg, manifestPath, hostileArg] = process.argv.slice(2);
   if (!baseArg || !manifestPath) {
-    console.error('usage: node check_browser.mjs <base_url> <manifest.json>');
+    console.error('usage: node check_browser.mjs <base_url> <manifest.json> [<hostile_site_url>]');
     process.exit(2);
   }
   const base = new URL(baseArg);
@@ -768,6 +840,17 @@ async function main() {
     await searchFlows(browser, base, manifest);
   } finally {
     await browser.close();
+  }
+  if (hostileArg) {
+    const hostile = new URL(hostileArg);
+    const hb = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, hostRules(hostile)] });
+    try {
+      await checkHostileMetadata(hb, hostile);
+    } finally {
+      await hb.close();
+    }
+  } else {
+    skip('hostile metadata: no <hostile_site_url> given (tests/conformance/run.sh gives one)');
   }
 
   console.log('--- Lighthouse');
