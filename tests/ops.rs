@@ -174,7 +174,7 @@ async fn metrics_count_the_requests_sent() {
             .status(),
         200
     );
-    for uri in ["/nope", "/nope/../../etc/passwd"] {
+    for uri in ["/nope", "/nope/again"] {
         assert_eq!(send(&router, Method::GET, uri, None).await.status(), 404);
     }
     let download = format!("/datasets/fermate/files/{file}");

@@ -234,6 +234,10 @@ async fn limit_body(req: Request, max: usize) -> Result<Request, ApiError> {
 /// Whether `path` is one of the read-only APIs that any origin may read (CORS `*`):
 /// everything but the HTML pages, their assets and CKAN's `/dataset/{name}` redirect.
 pub fn is_read_api(path: &str) -> bool {
+    // The metrics are for the operator's scraper, not for other sites' scripts.
+    if path == "/-/metrics" {
+        return false;
+    }
     const PREFIXES: [&str; 9] = [
         "/ogc",
         "/api/",
@@ -294,7 +298,7 @@ fn preflight(path: &str, headers: &HeaderMap) -> Option<Response> {
 
 /// Headers the browser lets a cross-origin script read, besides the safelisted ones.
 const EXPOSE_HEADERS: &str =
-    "ETag, Content-Range, Accept-Ranges, Content-Length, Link, X-Portale-Generation";
+    "ETag, Content-Range, Accept-Ranges, Content-Length, Link, X-Portale-Generation, X-Request-Id";
 
 /// CORS and security headers for every answer.
 fn finish(mut response: Response, method: &Method, path: &str, basemap: Option<&str>) -> Response {
@@ -465,6 +469,7 @@ mod tests {
             "/about",
             "/static/css/portale.css",
             "/dataset/scuole",
+            "/-/metrics",
         ] {
             assert!(!is_read_api(page), "{page}");
         }
