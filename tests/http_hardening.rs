@@ -8,6 +8,8 @@
 //! a JSON-LD data block, and no `style` attribute or `<style>` element on the portal
 //! pages); hyper's documented default of 100 headers per request.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -25,29 +27,6 @@ use tower::ServiceExt;
 
 const SECRET: &str = "PORTALE-SECRET-7f3a9c";
 const BASEMAP: &str = "https://tiles.example.org/styles/positron/style.json";
-
-fn catalog_toml(map: &str) -> String {
-    format!(
-        r#"[catalog]
-title = "Dati aperti di prova"
-description = "Catalogo di prova"
-base_url = "https://dati.example.it/capannori/"
-homepage = "https://www.comune.capannori.lu.it"
-languages = ["it", "en"]
-default_license = "A21_CCBY40"
-istat_code = "046007"
-territory_bbox = [10.486, 43.749, 10.659, 43.943]
-
-[publisher]
-name = "Comune di Capannori"
-ipa = "c_b648"
-
-[contact_point]
-name = "Ufficio Sistemi Informativi"
-email = "opendata@comune.capannori.lu.it"
-{map}"#
-    )
-}
 
 const SCUOLE: &str = r#"[dataset]
 title = "Scuole"
@@ -79,7 +58,11 @@ fn build_site(map: &str) -> Site {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     fs::create_dir_all(root.join("catalog")).unwrap();
-    fs::write(root.join("catalog/catalog.toml"), catalog_toml(map)).unwrap();
+    fs::write(
+        root.join("catalog/catalog.toml"),
+        common::capannori_catalog(map),
+    )
+    .unwrap();
     let d = root.join("datasets/scuole");
     fs::create_dir_all(&d).unwrap();
     fs::write(d.join("dataset.toml"), SCUOLE).unwrap();

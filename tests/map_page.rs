@@ -11,6 +11,8 @@
 //! (copied here, not read from `vocab`), the public base URL of `catalog.toml`, the
 //! manifest written by the build (picture files), byte counts of the responses.
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -28,29 +30,6 @@ use tower::ServiceExt;
 
 const BASE: &str = "https://dati.example.it/capannori";
 const BASEMAP: &str = "https://tiles.example.org/styles/positron/style.json";
-
-fn catalog_toml(map: &str) -> String {
-    format!(
-        r#"[catalog]
-title = "Dati aperti di prova"
-description = "Catalogo di prova"
-base_url = "https://dati.example.it/capannori/"
-homepage = "https://www.comune.capannori.lu.it"
-languages = ["it", "en"]
-default_license = "A21_CCBY40"
-istat_code = "046007"
-territory_bbox = [10.486, 43.749, 10.659, 43.943]
-
-[publisher]
-name = "Comune di Capannori"
-ipa = "c_b648"
-
-[contact_point]
-name = "Ufficio Sistemi Informativi"
-email = "opendata@comune.capannori.lu.it"
-{map}"#
-    )
-}
 
 const CONFINE: &str = r#"[dataset]
 title = "Confine comunale"
@@ -126,7 +105,11 @@ fn build_site(map: &str, with_others: bool) -> Site {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     fs::create_dir_all(root.join("catalog")).unwrap();
-    fs::write(root.join("catalog/catalog.toml"), catalog_toml(map)).unwrap();
+    fs::write(
+        root.join("catalog/catalog.toml"),
+        common::capannori_catalog(map),
+    )
+    .unwrap();
     let dataset = |id: &str, recipe: &str, files: &[(&str, Vec<u8>)]| {
         let d = root.join("datasets").join(id);
         fs::create_dir_all(&d).unwrap();
@@ -431,11 +414,11 @@ fn the_basemap_option_is_checked() {
     let path = Path::new("catalog/catalog.toml");
     let ok = CatalogConfig::parse(
         path,
-        &catalog_toml(&format!("\n[map]\nbasemap_style = \"{BASEMAP}\"\n")),
+        &common::capannori_catalog(&format!("\n[map]\nbasemap_style = \"{BASEMAP}\"\n")),
     )
     .unwrap();
     assert_eq!(ok.catalog.basemap_style.as_deref(), Some(BASEMAP));
-    let none = CatalogConfig::parse(path, &catalog_toml("")).unwrap();
+    let none = CatalogConfig::parse(path, &common::capannori_catalog("")).unwrap();
     assert_eq!(none.catalog.basemap_style, None);
     for bad in [
         "tiles.example.org/style.json",
@@ -443,7 +426,7 @@ fn the_basemap_option_is_checked() {
         "https://",
         "https://tiles.example.org/a b.json",
     ] {
-        let text = catalog_toml(&format!("\n[map]\nbasemap_style = \"{bad}\"\n"));
+        let text = common::capannori_catalog(&format!("\n[map]\nbasemap_style = \"{bad}\"\n"));
         let err = CatalogConfig::parse(path, &text).unwrap_err().to_string();
         assert!(err.contains("catalog/catalog.toml"), "{err}");
         assert!(err.contains("basemap_style"), "{err}");
@@ -451,9 +434,12 @@ fn the_basemap_option_is_checked() {
         let line = text.lines().count();
         assert!(err.contains(&line.to_string()), "{err}");
     }
-    let unknown = CatalogConfig::parse(path, &catalog_toml("\n[map]\nbasemap = \"x\"\n"))
-        .unwrap_err()
-        .to_string();
+    let unknown = CatalogConfig::parse(
+        path,
+        &common::capannori_catalog("\n[map]\nbasemap = \"x\"\n"),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(unknown.contains("basemap_style"), "{unknown}");
 }
 
