@@ -424,3 +424,46 @@ pub fn mvt_encode(data: &[u8]) {
         panic!("tiler internal error: {e}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn geometries_decode_as_documented() {
+        // Zoom 20 → 20 % 17 = 3; a point at offset (100, -50) with the smallest scale
+        // (1e-6°); then a hidden (flag 16) line; then a truncated coordinate, ignored.
+        let mut data = vec![20u8, 0, 1];
+        data.extend(100i16.to_le_bytes());
+        data.extend((-50i16).to_le_bytes());
+        data.extend([2 | 16, 2, 0, 0, 0, 0, 1, 0, 1, 0]);
+        data.extend([0, 1, 7]);
+        let (zoom, geoms) = decode_geometries(&data);
+        assert_eq!(zoom, 3);
+        assert_eq!(geoms.len(), 3);
+        let Some(Geometry::Point(p)) = &geoms[0] else {
+            panic!("point expected, got {:?}", geoms[0]);
+        };
+        assert!((p.x() - (10.6 + 100.0 * 1e-6)).abs() < 1e-12);
+        assert!((p.y() - (43.85 - 50.0 * 1e-6)).abs() < 1e-12);
+        assert_eq!(geoms[1], None);
+        assert_eq!(geoms[2], None, "a point without coordinates is no geometry");
+    }
+
+    #[test]
+    fn a_square_around_capannori_makes_tiles() {
+        // A 0.02° square (scale 1e-4, ±100 units) at zoom 10: it lies in one or two tiles
+        // per zoom, and the harness tiles zooms 9 and 10.
+        let mut data = vec![10u8, 3 | (1 << 5), 4];
+        for (x, y) in [(-100i16, -100i16), (100, -100), (100, 100), (-100, 100)] {
+            data.extend(x.to_le_bytes());
+            data.extend(y.to_le_bytes());
+        }
+        let (zoom, geoms) = decode_geometries(&data);
+        let tiles = crate::tiles::tile_geometries("t", &geoms, zoom - 1, zoom).unwrap();
+        assert!(tiles.iter().any(|(c, _)| c.z() == 9));
+        assert!(tiles.iter().any(|(c, _)| c.z() == 10));
+        assert!(tiles.iter().all(|(_, len)| *len > 0));
+        mvt_encode(&data);
+    }
+}
