@@ -31,6 +31,10 @@ for t in "${targets[@]}"; do
   # Keep in the repo only the inputs that add coverage to the kept corpus.
   cargo +nightly fuzz run "${flags[@]}" "$t" "corpus/$t" "work/$t" -- -merge=1 \
     >"logs/$t.merge.log" 2>&1 || true
+  # Keep the repo small: at most $CORPUS_CAP (default 200) found inputs per target
+  # besides the hand-made seed-* and hand-* files (an arbitrary, name-ordered subset).
+  ls "corpus/$t" | grep -vE '^(seed|hand)-' | sort | tail -n +$(( ${CORPUS_CAP:-200} + 1 )) \
+    | sed "s|^|corpus/$t/|" | xargs -r rm --
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "logs/$t.log" | grep -o '[0-9]*$' | tail -1)
   took=$(grep -o 'Done [0-9]* runs in [0-9]* second' "logs/$t.log" | grep -o 'in [0-9]*' | grep -o '[0-9]*' | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "logs/$t.log" | tail -1 | grep -o '[0-9]*')
