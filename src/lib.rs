@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod config;
 pub mod etl;
 pub mod federation;
+pub mod fuzzing;
 pub mod geo;
 pub mod model;
 pub mod ogc;

@@ -203,6 +203,25 @@ fn center_zoom(bounds: [f64; 4], min: u8, max: u8) -> u8 {
     z.clamp(f64::from(min), f64::from(max)) as u8
 }
 
+/// Tiles bare geometries (no attributes) at zooms `min..=max` on one thread, as
+/// [`write_pmtiles`] does, and returns each tile's coordinates and uncompressed MVT size
+/// instead of writing an archive. For the fuzz targets (`crate::fuzzing`), which need the
+/// tiler without a polars table or a file.
+pub(crate) fn tile_geometries(
+    layer: &str,
+    geoms: &[Option<geo_types::Geometry<f64>>],
+    min: u8,
+    max: u8,
+) -> Result<Vec<(pmtiles::TileCoord, usize)>, TileError> {
+    let layer = tiler::Layer::new(layer, Vec::new(), geoms, |_| Vec::new());
+    let mut out = Vec::new();
+    layer.tile(min, max.min(MAX_ZOOM), 1, |_, zoom| {
+        out.extend(zoom.tiles.iter().map(|t| (t.coord, t.raw_len)));
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 /// Tiles the layer of `table` and writes the PMTiles archive at `path`.
 pub fn write_pmtiles(
     table: &Table,

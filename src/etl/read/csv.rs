@@ -45,7 +45,11 @@ pub(super) fn read(path: &Path, opts: &SourceOptions) -> Result<RawTable, ReadEr
     read_bytes(path, &bytes, opts)
 }
 
-fn read_bytes(path: &Path, bytes: &[u8], opts: &SourceOptions) -> Result<RawTable, ReadError> {
+pub(super) fn read_bytes(
+    path: &Path,
+    bytes: &[u8],
+    opts: &SourceOptions,
+) -> Result<RawTable, ReadError> {
     let mut detected = Vec::new();
     let text = decode(path, bytes, opts, &mut detected)?;
     if text.trim().is_empty() {

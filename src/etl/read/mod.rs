@@ -139,6 +139,18 @@ impl ReadError {
     }
 }
 
+/// Reads CSV bytes already in memory as the CSV reader reads a file's bytes: the same
+/// decoding, delimiter and header detection and errors. `path` only names the file in
+/// errors. Public for the fuzz targets and their regression test (`crate::fuzzing`);
+/// the build reads files through [`read_source`].
+pub fn read_csv_bytes(
+    path: &Path,
+    bytes: &[u8],
+    opts: &SourceOptions,
+) -> Result<RawTable, ReadError> {
+    csv::read_bytes(path, bytes, opts)
+}
+
 /// Reads a source file into a [`RawTable`].
 ///
 /// `opts` says what the recipe states; everything else (encoding, delimiter, header row,

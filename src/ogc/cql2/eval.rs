@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use geo::{BoundingRect, Intersects, Relate};
+use geo::{BoundingRect, CoordsIter, Intersects, Relate};
 use geo_types::{Geometry, Rect};
 
 use super::{CmpOp, Cql2Error, Expr, GeomOperand, Scalar, SpatialOp};
@@ -211,6 +211,20 @@ fn node(e: &Expr, schema: Schema<'_>, crs: &RequestCrs) -> Result<Node, Cql2Erro
                 let mut g = g.clone();
                 crs.geometry_to_wgs84(&mut g)
                     .map_err(|e| Cql2Error(e.description().to_string()))?;
+                // `geo`'s relate panics on infinite or NaN coordinates (found by the
+                // `cql2_text` fuzz target: `BBOX(10.5, 43.8, 10.e9996, 43.9)`).
+                if let Some(c) = g
+                    .coords_iter()
+                    .find(|c| !(c.x.is_finite() && c.y.is_finite()))
+                {
+                    return Err(Cql2Error(format!(
+                        "{}: the geometry literal has a coordinate that is not a finite \
+                         number ({} {})",
+                        op.name(),
+                        c.x,
+                        c.y
+                    )));
+                }
                 Ok(g)
             };
             match (is_geom(a)?, is_geom(b)?) {
@@ -551,5 +565,19 @@ mod tests {
         assert!(like("", &p("%")));
         assert!(!like("ab", &p("a_c")));
         assert!(like("àèì", &p("_è_")));
+    }
+
+    #[test]
+    fn infinite_literal_coordinates_are_errors_not_panics() {
+        // Found by the `cql2_text` fuzz target: `10.e9996` reads as infinity, and geo's
+        // relate panicked on it.
+        for text in [
+            "S_WITHIN(geometry, BBOX(10.5, 43.8, 10.e9996, 43.9))",
+            "S_CONTAINS(BBOX(10.5, 43.8, 10.e9996, 43.9), geometry)",
+            "S_INTERSECTS(BBOX(-1e999, 0, 1, 1), BBOX(0, 0, 1, 1))",
+        ] {
+            let e = filter(text).unwrap_err();
+            assert!(e.0.contains("not a finite number"), "{text}: {e}");
+        }
     }
 }

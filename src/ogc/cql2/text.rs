@@ -4,12 +4,20 @@
 //!
 //! Precedence, loosest first: `OR`, `AND`, `NOT`, predicates. Keywords are
 //! case-insensitive; a property named like a keyword is written in double quotes.
+//!
+//! Pitfall: the parser (and the compiler and evaluator after it) recurse once per level of
+//! parentheses and `NOT`, so nesting is limited to [`MAX_DEPTH`] levels, also inside WKT
+//! literals: a request of a few kilobytes of `(` would otherwise overflow the stack of a
+//! server thread and abort the process (found by the `cql2_text` fuzz target).
 
 use geo_types::Geometry;
 use wkt::TryFromWkt;
 
 use super::{CmpOp, Cql2Error, Expr, GeomOperand, Scalar, SpatialOp, bbox_polygon};
 use crate::ogc::value::{Value, parse_date, parse_timestamp};
+
+/// The deepest nesting of parentheses and `NOT`s accepted, in expressions and in WKT.
+pub const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
@@ -174,6 +182,7 @@ pub fn parse_text(src: &str) -> Result<Expr, Cql2Error> {
         src,
         tokens,
         pos: 0,
+        depth: 0,
     };
     if p.tokens.is_empty() {
         return Err(Cql2Error("the filter is empty".into()));
@@ -195,6 +204,8 @@ struct Parser<'s> {
     src: &'s str,
     tokens: Vec<Token>,
     pos: usize,
+    /// Current nesting of parentheses and `NOT`s.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -246,6 +257,18 @@ impl Parser<'_> {
         }
     }
 
+    /// Enters one more level of nesting, or fails beyond [`MAX_DEPTH`].
+    fn deeper(&mut self, at: usize) -> Result<(), Cql2Error> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(err(
+                at,
+                format!("the filter nests parentheses and NOTs deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        Ok(())
+    }
+
     fn or_expr(&mut self) -> Result<Expr, Cql2Error> {
         let mut items = vec![self.and_expr()?];
         while self.eat_keyword("OR") {
@@ -271,8 +294,12 @@ impl Parser<'_> {
     }
 
     fn not_expr(&mut self) -> Result<Expr, Cql2Error> {
+        let at = self.here();
         if self.eat_keyword("NOT") {
-            return Ok(Expr::Not(Box::new(self.not_expr()?)));
+            self.deeper(at)?;
+            let e = self.not_expr()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(e)));
         }
         self.primary()
     }
@@ -283,8 +310,10 @@ impl Parser<'_> {
             None => Err(err(at, "expected a predicate, found the end of the filter")),
             Some(Tok::LParen) => {
                 self.pos += 1;
+                self.deeper(at)?;
                 let e = self.or_expr()?;
                 self.expect(Tok::RParen, "')'")?;
+                self.depth -= 1;
                 Ok(e)
             }
             Some(Tok::Ident {
@@ -461,7 +490,10 @@ impl Parser<'_> {
             let end = wkt_end(self.src, t.end).ok_or_else(|| {
                 err(
                     at,
-                    format!("{upper}: unbalanced parentheses or an empty geometry"),
+                    format!(
+                        "{upper}: unbalanced parentheses, an empty geometry or parentheses \
+                         nested deeper than {MAX_DEPTH} levels"
+                    ),
                 )
             })?;
             let text = &self.src[t.start..end];
@@ -480,7 +512,8 @@ impl Parser<'_> {
 }
 
 /// The end (exclusive) of a WKT text whose type keyword ends at `from`: after the
-/// parenthesis that closes the first one.
+/// parenthesis that closes the first one. `None` also when parentheses nest deeper than
+/// [`MAX_DEPTH`] (the `wkt` crate reads nested collections recursively).
 fn wkt_end(src: &str, from: usize) -> Option<usize> {
     let rest = src.get(from..)?;
     let open = rest.find('(')?;
@@ -495,7 +528,12 @@ fn wkt_end(src: &str, from: usize) -> Option<usize> {
     let mut depth = 0usize;
     for (i, c) in rest.char_indices().skip_while(|(i, _)| *i < open) {
         match c {
-            '(' => depth += 1,
+            '(' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return None;
+                }
+            }
             ')' => {
                 depth -= 1;
                 if depth == 0 {
@@ -516,6 +554,31 @@ fn negate(e: Expr, negated: bool) -> Expr {
 mod tests {
     use super::*;
     use geo_types::{Point, Rect};
+
+    #[test]
+    fn nesting_is_limited_instead_of_overflowing_the_stack() {
+        // Found by the `cql2_text` fuzz target: 100 000 '(' aborted the process.
+        let deep = format!(
+            "{}alunni = 1{}",
+            "(".repeat(MAX_DEPTH),
+            ")".repeat(MAX_DEPTH)
+        );
+        assert!(parse_text(&deep).is_ok());
+        let deeper = format!("({deep})");
+        let e = parse_text(&deeper).unwrap_err();
+        assert!(e.0.contains("deeper than 64 levels"), "{e}");
+        assert!(parse_text(&"(".repeat(100_000)).is_err());
+        assert!(parse_text(&"NOT ".repeat(100_000)).is_err());
+        let nots = format!("{}alunni = 1", "NOT ".repeat(MAX_DEPTH));
+        assert!(parse_text(&nots).is_ok());
+        let wkt = format!(
+            "S_INTERSECTS(geometry, {}POINT(1 2){})",
+            "GEOMETRYCOLLECTION(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        let e = parse_text(&wkt).unwrap_err();
+        assert!(e.0.contains("deeper than 64 levels"), "{e}");
+    }
 
     fn prop(p: &str) -> Scalar {
         Scalar::Property(p.into())

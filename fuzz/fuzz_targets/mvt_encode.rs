@@ -1,0 +1,6 @@
+//! Fuzz target `mvt_encode`: see `portale::fuzzing` for what it feeds and how.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| portale::fuzzing::Target::MvtEncode.run(data));
