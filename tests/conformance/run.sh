@@ -23,7 +23,8 @@ cargo build --quiet --bin portale
 BIN="$TARGET/debug/portale"
 
 work=$(mktemp -d)
-trap 'kill "${server_pid:-}" "${ogc_pid:-}" "${synth_pid:-}" "${repub_pid:-}" "${hostile_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# The servers write their download counts when they stop: wait for them before removing.
+trap 'kill "${server_pid:-}" "${ogc_pid:-}" "${synth_pid:-}" "${repub_pid:-}" "${hostile_pid:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 
 echo "--- portale check"
 "$BIN" check --root . > "$work/check.txt"
