@@ -12,8 +12,10 @@
 //! | a request body longer than [`Limits::max_body_bytes`] (only CKAN's POST has one) | 413 |
 //! | no response head (body upload included) after [`Limits::timeout`] | 503 |
 //!
-//! The errors have the one JSON shape of [`ApiError`] (CKAN's routes included: the check
-//! happens before the action runs, so they do not get CKAN's `success: false` envelope).
+//! The errors have the one JSON shape of [`ApiError`], except under `/ogc`, where they are
+//! OGC exceptions (`code`, `description`) as its OpenAPI document declares. CKAN's routes
+//! get [`ApiError`]'s shape too: the check happens before the action runs, so they do not
+//! get CKAN's `success: false` envelope.
 //!
 //! CORS: `Access-Control-Allow-Origin: *` on GET/HEAD answers of the read-only APIs
 //! ([`is_read_api`]) that are not HTML; a preflight `OPTIONS` for GET or HEAD on those paths
@@ -81,15 +83,35 @@ impl Default for Limits {
     }
 }
 
+/// The answer to a request the guard refuses: the OGC API's exception shape (`code`,
+/// `description`, as its OpenAPI document declares) under `/ogc`, [`ApiError`]'s elsewhere.
+fn reject(path: &str, e: ApiError) -> Response {
+    if path == "/ogc" || path.starts_with("/ogc/") {
+        let code = match e.status() {
+            StatusCode::NOT_FOUND => "NotFound",
+            s if s.is_server_error() => "ServerError",
+            _ => "InvalidParameterValue",
+        };
+        let body = serde_json::json!({"code": code, "description": e.message()});
+        return (
+            e.status(),
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response();
+    }
+    e.into_response()
+}
+
 /// The middleware; mount it with `axum::middleware::from_fn_with_state(Limits::default(), guard)`.
 pub async fn guard(State(limits): State<Limits>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
     if let Err(e) = check_path(&path) {
-        return finish(e.into_response(), &method, &path, None);
+        return finish(reject(&path, e), &method, &path, None);
     }
     if let Err(e) = check_query(req.uri().query(), &limits) {
-        return finish(e.into_response(), &method, &path, None);
+        return finish(reject(&path, e), &method, &path, None);
     }
     if method == Method::OPTIONS
         && req.headers().contains_key(header::ORIGIN)
@@ -112,17 +134,19 @@ pub async fn guard(State(limits): State<Limits>, req: Request, next: Next) -> Re
     };
     let response = match tokio::time::timeout(limits.timeout, work).await {
         Ok(Ok(response)) => response,
-        Ok(Err(e)) => e.into_response(),
+        Ok(Err(e)) => reject(&path, e),
         Err(_) => {
             tracing::warn!(%path, "no response after {:?}", limits.timeout);
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "the server did not answer within {} seconds; try again later",
-                    limits.timeout.as_secs()
+            reject(
+                &path,
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "the server did not answer within {} seconds; try again later",
+                        limits.timeout.as_secs()
+                    ),
                 ),
             )
-            .into_response()
         }
     };
     finish(response, &method, &path, basemap.as_deref())
