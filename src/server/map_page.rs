@@ -398,16 +398,7 @@ pub fn map_style(generation: &Generation) -> Value {
         } else {
             "none"
         };
-        let kind = d
-            .layer
-            .as_ref()
-            .map_or(GeometryType::Geometry, |l| l.geometry_type);
-        let (points, lines, polygons) = match kind {
-            GeometryType::Point | GeometryType::MultiPoint => (true, false, false),
-            GeometryType::LineString | GeometryType::MultiLineString => (false, true, false),
-            GeometryType::Polygon | GeometryType::MultiPolygon => (false, false, true),
-            GeometryType::Geometry => (true, true, true),
-        };
+        let (points, lines, polygons) = crate::tiles::tilejson::drawn_kinds(d);
         let layer = |suffix: &str, kind: &str, filter: Value, paint: Value| {
             json!({
                 "id": format!("{}-{suffix}", d.id),

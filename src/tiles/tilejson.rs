@@ -88,20 +88,26 @@ pub fn label_field(dataset: &Dataset) -> Option<&str> {
     })
 }
 
-/// A MapLibre GL style (v8) drawing the layer over a plain background; `tilejson_url` is
-/// the layer's TileJSON.
-pub fn style(dataset: &Dataset, tiles: &TileSet, tilejson_url: &str) -> Value {
-    let source = dataset.id.as_str();
+/// Whether a layer needs style layers for points, lines and polygons (all three for mixed
+/// or unknown geometries).
+pub fn drawn_kinds(dataset: &Dataset) -> (bool, bool, bool) {
     let kind = dataset
         .layer
         .as_ref()
         .map_or(GeometryType::Geometry, |l| l.geometry_type);
-    let (points, lines, polygons) = match kind {
+    match kind {
         GeometryType::Point | GeometryType::MultiPoint => (true, false, false),
         GeometryType::LineString | GeometryType::MultiLineString => (false, true, false),
         GeometryType::Polygon | GeometryType::MultiPolygon => (false, false, true),
         GeometryType::Geometry => (true, true, true),
-    };
+    }
+}
+
+/// A MapLibre GL style (v8) drawing the layer over a plain background; `tilejson_url` is
+/// the layer's TileJSON.
+pub fn style(dataset: &Dataset, tiles: &TileSet, tilejson_url: &str) -> Value {
+    let source = dataset.id.as_str();
+    let (points, lines, polygons) = drawn_kinds(dataset);
     let is = |types: [&str; 2]| json!(["match", ["geometry-type"], types, true, false]);
     let base = |id: &str, kind: &str, filter: Value| {
         json!({
