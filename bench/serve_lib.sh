@@ -6,11 +6,13 @@
 #   target/release one, built when missing or stale), copied to RUNS so that a rebuild
 #   during the run cannot swap it;
 # - serve_italy_site DIR PORT: the Portale site of all 7,899 Italian municipalities
-#   (z0–z12 tiles, FlatGeobuf), built once into DIR/site;
+#   (z0–z12 tiles, FlatGeobuf), built once into DIR/site; italy_dataset ROOT writes that
+#   dataset's folder, build_site_once DIR INPUTS... builds a site unless already built;
 # - server_start NAME CMD...: starts a server on core 0 (`taskset -c 0`) in its own
 #   process group; server_stop NAME ends that group;
 # - measure_wrk NAME URL LIST PREFIX SUFFIX ENCODING: a warm-up, then the measured wrk run
-#   on core 1 (`taskset -c 1`), with the server's CPU time over the measured run;
+#   on core 1 (`taskset -c 1`), with the server's CPU time over the measured run; the
+#   command in BEFORE_MEASURE, when set, runs between the two;
 # - the run's settings: WRK_THREADS, WRK_CONNECTIONS, WRK_SECONDS, WARMUP_SECONDS.
 #
 # Pitfall: everything a server starts (nginx's worker, gunicorn's workers, Portale's
@@ -69,11 +71,10 @@ serve_portale_bin() {
     fi
 }
 
-# serve_italy_site DIR PORT: a site of the 7,899 municipalities in DIR, built to DIR/site
-# unless already built from the same input, recipe and binary. Sets SITE_ARCHIVE (the
-# layer's PMTiles) and SITE_FGB (its FlatGeobuf).
-serve_italy_site() {
-    local dir=$1 port=$2
+# italy_dataset ROOT: writes ROOT/datasets/comuni-italia (its recipe, and the municipalities'
+# GeoJSON copied in when it differs). Sets ITALY_STAMP_INPUTS (the files a build reads).
+italy_dataset() {
+    local root=$1
     local data=${ITALY_GEOJSON:-$ROOT/../shared/data/benchmark/limits_IT_municipalities_2023.geojson}
     if [ ! -f "$data" ]; then
         data=/work/shared/data/benchmark/limits_IT_municipalities_2023.geojson
@@ -82,10 +83,9 @@ serve_italy_site() {
         echo "bench: the municipalities GeoJSON is missing (set ITALY_GEOJSON to limits_IT_municipalities_2023.geojson)" >&2
         exit 1
     fi
-    mkdir -p "$dir/catalog" "$dir/datasets/comuni-italia"
-    sed "s|^base_url = .*|base_url = \"http://127.0.0.1:$port\"|" catalog/catalog.toml > "$dir/catalog/catalog.toml"
-    cat > "$dir/datasets/comuni-italia/dataset.toml" <<'EOF'
-# Benchmark layer: all Italian municipalities (bench/serve_tiles.sh, bench/serve_features.sh).
+    mkdir -p "$root/datasets/comuni-italia"
+    cat > "$root/datasets/comuni-italia/dataset.toml" <<'EOF'
+# Benchmark layer: all Italian municipalities (bench/serve_tiles.sh, bench/serve_features.sh, bench/load.sh).
 [dataset]
 title = "Confini dei comuni italiani 2023"
 description = "I confini di tutti i 7.899 comuni italiani (ISTAT 2023, da openpolis/geojson-italy), per i benchmark di Portale."
@@ -106,12 +106,20 @@ max_zoom = 12
 [output]
 formats = ["fgb"]
 EOF
-    local src=$dir/datasets/comuni-italia/limits_IT_municipalities_2023.geojson
+    local src=$root/datasets/comuni-italia/limits_IT_municipalities_2023.geojson
     if ! cmp -s "$data" "$src"; then cp "$data" "$src"; fi
+    ITALY_STAMP_INPUTS=("$root/datasets/comuni-italia/dataset.toml" "$src")
+}
+
+# build_site_once DIR INPUTS...: `portale build` of DIR into DIR/site, unless it was already
+# built by the same binary from the same inputs (their SHA-256, kept in DIR/site.stamp).
+build_site_once() {
+    local dir=$1
+    shift
     local stamp
-    stamp="$(cat "$BIN" "$dir/catalog/catalog.toml" "$dir/datasets/comuni-italia/dataset.toml" "$src" | sha256sum | cut -c1-16)"
+    stamp="$(cat "$BIN" "$@" | sha256sum | cut -c1-16)"
     if [ ! -f "$dir/site/CURRENT" ] || [ "$(cat "$dir/site.stamp" 2>/dev/null)" != "$stamp" ]; then
-        echo "bench: building the Italy site in $dir (z0-z12 tiles; takes a while)" >&2
+        echo "bench: building the site in $dir (z0-z12 tiles of Italy; takes a while)" >&2
         rm -rf "$dir/site" "$dir/site.stamp"
         "$BIN" build --root "$dir" --site "$dir/site" > "$dir/build.log" 2>&1 || {
             echo "bench: portale build failed; $dir/build.log ends with:" >&2
@@ -120,6 +128,17 @@ EOF
         }
         echo "$stamp" > "$dir/site.stamp"
     fi
+}
+
+# serve_italy_site DIR PORT: a site of the 7,899 municipalities in DIR, built to DIR/site
+# unless already built from the same input, recipe and binary. Sets SITE_ARCHIVE (the
+# layer's PMTiles) and SITE_FGB (its FlatGeobuf).
+serve_italy_site() {
+    local dir=$1 port=$2
+    mkdir -p "$dir/catalog"
+    sed "s|^base_url = .*|base_url = \"http://127.0.0.1:$port\"|" catalog/catalog.toml > "$dir/catalog/catalog.toml"
+    italy_dataset "$dir"
+    build_site_once "$dir" "$dir/catalog/catalog.toml" "${ITALY_STAMP_INPUTS[@]}"
     local gen
     gen=$(cat "$dir/site/CURRENT")
     SITE_ARCHIVE=$(find "$dir/site/generations/$gen" -name '*.pmtiles' | head -n 1)
@@ -211,6 +230,7 @@ measure_wrk() {
     echo "bench: $name: warm-up ${WARMUP_SECONDS} s" >&2
     taskset -c 1 "${wrk_cmd[@]}" "-d${WARMUP_SECONDS}s" "$base" -- "$list" "$prefix" "$suffix" "$encoding" \
         > "$RUNS/$name.warmup.wrk" 2>&1
+    if [ -n "${BEFORE_MEASURE:-}" ]; then eval "$BEFORE_MEASURE"; fi
     echo "bench: $name: ${WRK_SECONDS} s with $conns connections" >&2
     printf '%s\0' taskset -c 1 "${wrk_cmd[@]}" "-d${WRK_SECONDS}s" "$base" -- "$list" "$prefix" "$suffix" "$encoding" \
         > "$RUNS/$name.cmd"

@@ -35,6 +35,7 @@ SATURATED = 0.9     # a server using less than this share of its core was not th
 CHAPTERS = {
     "tiles": "## Tile serving: Portale against Martin and nginx",
     "features": "## Feature serving: Portale against pygeoapi",
+    "load": "## Load: a mixed workload on one server",
 }
 
 

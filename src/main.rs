@@ -16,6 +16,57 @@ use anyhow::{Context, Result};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's options for a long-running server: freed memory goes back to the system at
+/// once (`MIMALLOC_ARENA_EAGER_COMMIT=0`, `MIMALLOC_PURGE_DELAY=0`).
+///
+/// With mimalloc's defaults (arenas committed eagerly, purges delayed) the server's
+/// resident memory under the mixed load of `bench/load.sh` climbed from 31 MiB to 290–700
+/// MiB and kept moving: memory freed by the blocking threads (GeoJSON pages, the Turtle
+/// feed) stayed committed. With these two options it stays near 50–60 MiB at the same
+/// request rate (BENCHMARKS.md, "Load").
+///
+/// mimalloc reads its options from the environment when the process starts, before
+/// `main`, and setting them later with `mi_option_set` did not change the resident memory
+/// (measured), so `serve` and `up` run themselves again with the variables set (`exec`: same
+/// process id, arguments and everything else). A value the user gave is kept.
+const SERVER_ALLOCATOR_OPTIONS: [(&str, &str); 2] = [
+    ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
+    ("MIMALLOC_PURGE_DELAY", "0"),
+];
+
+/// Runs this program again with [`SERVER_ALLOCATOR_OPTIONS`] when one is missing. Returns
+/// only when they are all set already, or when the program cannot be run again (with a
+/// warning: the server then works with mimalloc's defaults).
+fn with_server_allocator_options() {
+    use std::os::unix::process::CommandExt;
+    let missing: Vec<_> = SERVER_ALLOCATOR_OPTIONS
+        .iter()
+        .filter(|(name, _)| std::env::var_os(name).is_none())
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let mut args = std::env::args_os();
+    let arg0 = args.next().unwrap_or_default();
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("portale: cannot find its own executable to set mimalloc's options: {e}");
+            return;
+        }
+    };
+    let mut command = std::process::Command::new(&exe);
+    command.arg0(arg0).args(args);
+    for (name, value) in missing {
+        command.env(name, value);
+    }
+    let e = command.exec();
+    eprintln!(
+        "portale: cannot run {} again with mimalloc's server options: {e}",
+        exe.display()
+    );
+}
+
 use clap::{Parser, Subcommand};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
@@ -129,6 +180,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if matches!(cli.command, Command::Serve { .. } | Command::Up { .. }) {
+        with_server_allocator_options();
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     match cli.log_format {

@@ -280,7 +280,12 @@ async fn metrics_count_the_requests_sent() {
 }
 
 /// Starts the real binary on a free port; returns it and its address.
-fn spawn_server(site: &Path, log_format: &str, stderr: &Path) -> (std::process::Child, String) {
+fn spawn_server(
+    site: &Path,
+    log_format: &str,
+    stderr: &Path,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_portale"))
         .args([
             "serve",
@@ -293,6 +298,9 @@ fn spawn_server(site: &Path, log_format: &str, stderr: &Path) -> (std::process::
         .arg(site)
         .env_remove("RUST_LOG")
         .env_remove("PORTALE_LOG_FORMAT")
+        .env_remove("MIMALLOC_ARENA_EAGER_COMMIT")
+        .env_remove("MIMALLOC_PURGE_DELAY")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(fs::File::create(stderr).unwrap()))
         .spawn()
@@ -311,6 +319,19 @@ fn spawn_server(site: &Path, log_format: &str, stderr: &Path) -> (std::process::
         panic!("the server did not say where it listens");
     });
     (child, addr)
+}
+
+/// The `MIMALLOC_*` variables of the running server's environment, sorted (it runs itself
+/// again under the same process id with them set).
+fn mimalloc_options(child: &std::process::Child) -> Vec<String> {
+    let environ = fs::read(format!("/proc/{}/environ", child.id())).unwrap();
+    let mut found: Vec<String> = environ
+        .split(|b| *b == 0)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .filter(|v| v.starts_with("MIMALLOC_"))
+        .collect();
+    found.sort();
+    found
 }
 
 /// Sends SIGTERM with the `kill` command and waits at most 20 s for the exit.
@@ -343,7 +364,12 @@ fn sigterm_stops_the_server_cleanly_with_json_logs() {
         .unwrap()
         .to_string();
     let log = dir.path().join("serve.log");
-    let (mut child, addr) = spawn_server(&site, "json", &log);
+    let (mut child, addr) = spawn_server(&site, "json", &log, &[("MIMALLOC_PURGE_DELAY", "25")]);
+    // The server ran itself again with mimalloc's server options; a value given is kept.
+    assert_eq!(
+        mimalloc_options(&child),
+        ["MIMALLOC_ARENA_EAGER_COMMIT=0", "MIMALLOC_PURGE_DELAY=25"]
+    );
 
     let client = reqwest::blocking::Client::new();
     let res = client
@@ -417,7 +443,11 @@ fn sigterm_stops_the_server_cleanly_with_text_logs() {
     let dir = tempfile::tempdir().unwrap();
     let site = build_site(dir.path());
     let log = dir.path().join("serve.log");
-    let (mut child, addr) = spawn_server(&site, "text", &log);
+    let (mut child, addr) = spawn_server(&site, "text", &log, &[]);
+    assert_eq!(
+        mimalloc_options(&child),
+        ["MIMALLOC_ARENA_EAGER_COMMIT=0", "MIMALLOC_PURGE_DELAY=0"]
+    );
     let res = reqwest::blocking::get(format!("http://{addr}/nope%0aINFO%20forged")).unwrap();
     assert_eq!(res.status(), 404);
     let status = terminate(&mut child);

@@ -585,12 +585,20 @@ impl OgcService {
                 && filter.as_ref().is_none_or(|p| p.test(f))
         };
         let filtered = bbox.is_some() || from_params.is_some() || filter.is_some();
+        let mut test_fields = vec![false; d.fields.len()];
+        for f in [&from_params, &filter].into_iter().flatten() {
+            f.mark_fields(&mut test_fields);
+        }
         let selection = Selection {
             envelope,
             envelope_is_the_test: bbox.as_ref().is_some_and(|b| b.polygon.is_none())
                 && from_params.is_none()
                 && filter.is_none(),
             test: if filtered { Some(&test) } else { None },
+            test_needs_geometry: bbox.is_some()
+                || from_params.as_ref().is_some_and(Filter::uses_geometry)
+                || filter.as_ref().is_some_and(Filter::uses_geometry),
+            test_fields: Some(&test_fields),
         };
         let limit_usize = usize::try_from(limit).unwrap_or(usize::MAX);
         let page = c

@@ -137,6 +137,14 @@ pub struct Selection<'a> {
     pub envelope_is_the_test: bool,
     /// The exact test; `None` keeps every candidate.
     pub test: Option<&'a dyn Fn(&Feature) -> bool>,
+    /// Whether `test` looks at the geometry. When it does not, candidates are tested on
+    /// their fid and properties, and the [`Feature`] it sees carries an empty geometry
+    /// (decoding every polygon of a layer to compare a name costs three times more).
+    pub test_needs_geometry: bool,
+    /// The properties `test` reads (one flag per field); `None` for all. The others are
+    /// left `None` in the [`Feature`] it sees (converting every column of every feature,
+    /// strings included, costs several times more than walking past them).
+    pub test_fields: Option<&'a [bool]>,
 }
 
 /// Facts from the file header, read once.
@@ -406,6 +414,32 @@ impl LayerFile {
         })
     }
 
+    /// The feature as `selection`'s test needs it (geometry or an empty one, every
+    /// property or some), and whether it is whole (then its properties can be reused for
+    /// the page).
+    fn decode_for(
+        &self,
+        m: &Mapped,
+        raw: &Raw<'_>,
+        selection: &Selection<'_>,
+    ) -> Result<(Feature, bool), LayerError> {
+        let (fid, properties) = self.fid_and_properties_of(m, raw, selection.test_fields)?;
+        let geometry = if selection.test_needs_geometry {
+            self.geometry(m, raw)?
+        } else {
+            Geometry::GeometryCollection(geo_types::GeometryCollection::default())
+        };
+        let whole = selection.test_needs_geometry && selection.test_fields.is_none();
+        Ok((
+            Feature {
+                fid,
+                geometry,
+                properties,
+            },
+            whole,
+        ))
+    }
+
     /// A page feature: properties decoded, geometry in place.
     fn found<'m>(
         &self,
@@ -434,13 +468,26 @@ impl LayerFile {
         m: &Mapped,
         raw: &Raw<'_>,
     ) -> Result<(u64, Vec<Option<Value>>), LayerError> {
+        self.fid_and_properties_of(m, raw, None)
+    }
+
+    /// The fid and the properties flagged in `wanted` (all when `None`; the others are
+    /// left `None`).
+    fn fid_and_properties_of(
+        &self,
+        m: &Mapped,
+        raw: &Raw<'_>,
+        wanted: Option<&[bool]>,
+    ) -> Result<(u64, Vec<Option<Value>>), LayerError> {
         let mut fid = None;
         let mut values = vec![None; self.fields.len()];
         self.properties(m, raw, |column, value| {
             match m.info.columns.get(column).map(|c| c.1) {
                 Some(Slot::Fid) => fid = integer_of(&value),
                 Some(Slot::Field(slot, field_type)) => {
-                    if let Some(v) = values.get_mut(slot) {
+                    if wanted.is_none_or(|w| w.get(slot).copied().unwrap_or(false))
+                        && let Some(v) = values.get_mut(slot)
+                    {
                         *v = convert(&value, field_type);
                     }
                 }
@@ -655,9 +702,9 @@ impl LayerFile {
                             keep(&raw, None, &mut features)?;
                         }
                     } else {
-                        let feature = self.decode(m, &raw)?;
+                        let (feature, whole) = self.decode_for(m, &raw, selection)?;
                         if selection.test.is_none_or(|t| t(&feature)) {
-                            keep(&raw, Some(feature), &mut features)?;
+                            keep(&raw, whole.then_some(feature), &mut features)?;
                         }
                     }
                 }
@@ -667,9 +714,9 @@ impl LayerFile {
                 for position in 0..count {
                     let (raw, next) = self.raw(m, position, at)?;
                     at = next;
-                    let feature = self.decode(m, &raw)?;
+                    let (feature, whole) = self.decode_for(m, &raw, selection)?;
                     if selection.test.is_none_or(|t| t(&feature)) {
-                        keep(&raw, Some(feature), &mut features)?;
+                        keep(&raw, whole.then_some(feature), &mut features)?;
                     }
                 }
             }

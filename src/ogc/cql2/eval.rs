@@ -66,6 +66,63 @@ impl Filter {
     pub fn envelope(&self) -> Option<Rect<f64>> {
         self.envelope
     }
+
+    /// Whether the filter looks at the geometry (a spatial predicate anywhere in it). When
+    /// it does not, features can be tested on their properties alone, without decoding
+    /// their geometries.
+    pub fn uses_geometry(&self) -> bool {
+        uses_geometry(&self.root)
+    }
+
+    /// Marks in `used` (one flag per field of the schema, in its order) the properties
+    /// the filter reads; the others need not be decoded to test a feature.
+    pub fn mark_fields(&self, used: &mut [bool]) {
+        mark_fields(&self.root, used);
+    }
+}
+
+/// Marks in `used` the property slots `n` reads.
+fn mark_fields(n: &Node, used: &mut [bool]) {
+    let mut mark = |o: &Operand| {
+        if let Operand::Slot(i) = o
+            && let Some(u) = used.get_mut(*i)
+        {
+            *u = true;
+        }
+    };
+    match n {
+        Node::And(items) | Node::Or(items) => items.iter().for_each(|i| mark_fields(i, used)),
+        Node::Not(inner) => mark_fields(inner, used),
+        Node::Compare(_, a, b) => {
+            mark(a);
+            mark(b);
+        }
+        Node::Like(a, _) | Node::IsNull(a) => mark(a),
+        Node::Between(a, b, c) => {
+            mark(a);
+            mark(b);
+            mark(c);
+        }
+        Node::In(a, list) => {
+            mark(a);
+            list.iter().for_each(&mut mark);
+        }
+        Node::Const(_) | Node::Spatial(..) => {}
+    }
+}
+
+fn uses_geometry(n: &Node) -> bool {
+    match n {
+        Node::Spatial(..) => true,
+        Node::And(items) | Node::Or(items) => items.iter().any(uses_geometry),
+        Node::Not(inner) => uses_geometry(inner),
+        Node::Const(_)
+        | Node::Compare(..)
+        | Node::Like(..)
+        | Node::Between(..)
+        | Node::In(..)
+        | Node::IsNull(_) => false,
+    }
 }
 
 /// Checks `expr` against `schema` (known properties, comparable types) and transforms its
@@ -470,6 +527,67 @@ mod tests {
             geometry: "geometry",
         };
         compile(&parse_text(text)?, schema, &RequestCrs::crs84())
+    }
+
+    #[test]
+    fn which_filters_look_at_the_geometry() {
+        for (text, uses) in [
+            ("alunni > 3 AND nome LIKE 'S%'", false),
+            ("NOT (alunni IN (1, 2)) OR data IS NULL", false),
+            ("S_INTERSECTS(geometry, BBOX(10, 43, 11, 44))", true),
+            (
+                "alunni > 3 OR NOT S_WITHIN(geometry, BBOX(10, 43, 11, 44))",
+                true,
+            ),
+            (
+                "attiva = TRUE AND (nome = 'a' OR S_DISJOINT(geometry, POINT(10 43)))",
+                true,
+            ),
+        ] {
+            assert_eq!(filter(text).unwrap().uses_geometry(), uses, "{text}");
+        }
+    }
+
+    #[test]
+    fn which_fields_a_filter_reads() {
+        for (text, reads) in [
+            ("alunni > 3", [false, true, false, false]),
+            (
+                "nome LIKE 'S%' OR NOT attiva = TRUE",
+                [true, false, false, true],
+            ),
+            (
+                "data BETWEEN DATE('2024-01-01') AND DATE('2024-12-31')",
+                [false, false, true, false],
+            ),
+            (
+                "alunni IN (1, 2) AND data IS NULL",
+                [false, true, true, false],
+            ),
+            ("S_INTERSECTS(geometry, BBOX(10, 43, 11, 44))", [false; 4]),
+        ] {
+            let mut used = [false; 4];
+            filter(text).unwrap().mark_fields(&mut used);
+            assert_eq!(used, reads, "{text}");
+        }
+        // Features tested on those fields alone give the same answers as whole ones.
+        let whole = feature("Scuola Carducci", Some(120), 10.5, 43.8);
+        for text in [
+            "alunni > 3",
+            "nome LIKE 'S%' OR NOT attiva = TRUE",
+            "alunni < 3",
+        ] {
+            let f = filter(text).unwrap();
+            let mut used = [false; 4];
+            f.mark_fields(&mut used);
+            let mut part = whole.clone();
+            for (slot, keep) in used.iter().enumerate() {
+                if !keep {
+                    part.properties[slot] = None;
+                }
+            }
+            assert_eq!(f.test(&part), f.test(&whole), "{text}");
+        }
     }
 
     #[test]
