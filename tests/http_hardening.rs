@@ -531,8 +531,77 @@ fn router_default() -> Router {
     router()
 }
 
-/// hyper's defaults, which `axum::serve` does not let us change: more than 100 headers
-/// is refused with 431 before any handler runs.
+/// A client that sends its request head slowly (slow-loris) is cut off once the
+/// header-read timeout has passed, while the server keeps answering others.
+#[tokio::test]
+async fn a_slow_request_head_is_cut_off() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::open(&site().site).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(portale::server::serve_listener_with(
+        state,
+        listener,
+        async {
+            let _ = stopped.await;
+        },
+        Duration::from_millis(800),
+    ));
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = Instant::now();
+    slow.write_all(b"GET /-/health HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // One more header line every 300 ms: the head never ends.
+    let mut out = Vec::new();
+    let mut buf = [0u8; 1024];
+    let closed = loop {
+        tokio::select! {
+            read = slow.read(&mut buf) => match read {
+                Ok(0) | Err(_) => break true,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            },
+            () = tokio::time::sleep(Duration::from_millis(300)) => {
+                if started.elapsed() > Duration::from_secs(10) {
+                    break false;
+                }
+                if slow.write_all(b"X-Slow: 1\r\n").await.is_err() {
+                    break true;
+                }
+            }
+        }
+    };
+    let took = started.elapsed();
+    assert!(closed, "the connection was still open after {took:?}");
+    assert!(
+        took >= Duration::from_millis(700) && took < Duration::from_secs(5),
+        "closed after {took:?}, the timeout is 800 ms"
+    );
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        out.is_empty() || text.starts_with("HTTP/1.1 408"),
+        "answered {text}"
+    );
+    // A prompt client on the same server is answered.
+    let mut ok = tokio::net::TcpStream::connect(addr).await.unwrap();
+    ok.write_all(b"GET /-/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    ok.read_to_end(&mut answer).await.unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let _ = stop.send(());
+    server.await.unwrap().unwrap();
+}
+
+/// hyper's defaults, kept: more than 100 headers is refused with 431 before any handler
+/// runs.
 #[tokio::test]
 async fn too_many_headers_are_refused_by_hyper() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -199,6 +199,12 @@ pub async fn serve(
     serve_listener(state, listener, shutdown).await
 }
 
+/// How long a client may take to send a request's head (request line and headers) on an
+/// HTTP/1 connection, counted from its first byte, before the connection is closed. hyper's
+/// own default value; `axum::serve` runs hyper without a timer, which leaves it off, so a
+/// client sending one header line a minute (slow-loris) held its connection for ever.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Serves on an already bound listener (the caller knows the address, e.g. after binding
 /// port 0) until `shutdown` resolves, then waits for requests in flight to finish.
 pub async fn serve_listener(
@@ -206,16 +212,106 @@ pub async fn serve_listener(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    serve_listener_with(state, listener, shutdown, HEADER_READ_TIMEOUT).await
+}
+
+/// [`serve_listener`] with another header-read timeout (the tests use a short one).
+///
+/// The accept loop is `axum::serve`'s, on hyper-util's connection builder with a timer, so
+/// that hyper's `header_read_timeout` applies: one task per connection, HTTP/1.1 with
+/// upgrades or HTTP/2 by prior knowledge, `TCP_NODELAY` set. On shutdown the listener is
+/// closed, every connection is told to finish the request it is answering and close, and
+/// the call returns once they all have.
+pub async fn serve_listener_with(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    header_read_timeout: std::time::Duration,
+) -> Result<(), ServerError> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::service::TowerToHyperService;
+    use tower::ServiceExt as _;
+
     match listener.local_addr() {
         Ok(addr) => tracing::info!(%addr, generation = %state.current().name(), "serving"),
         Err(e) => tracing::warn!("cannot read the listening address: {e}"),
     }
     let counts = state.clone();
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|source| ServerError::Serve { source })?;
+    let app = app(state);
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout);
+    // Connections wait on `closing` (its sender is dropped at shutdown) and each holds a
+    // clone of `open` until it ends, so `open_tx.closed()` says when they all have.
+    let (closing_tx, closing_rx) = tokio::sync::watch::channel(());
+    let (open_tx, open_rx) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => stream,
+                Err(e) => {
+                    accept_failed(&e).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+        let service = TowerToHyperService::new(
+            app.clone()
+                .map_request(|req: Request<hyper::body::Incoming>| req.map(axum::body::Body::new)),
+        );
+        let builder = builder.clone();
+        let mut closing = closing_rx.clone();
+        let open = open_rx.clone();
+        tokio::spawn(async move {
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let mut conn = std::pin::pin!(conn);
+            let mut told = false;
+            loop {
+                tokio::select! {
+                    result = conn.as_mut() => {
+                        if let Err(e) = result {
+                            tracing::debug!("connection ended: {e}");
+                        }
+                        break;
+                    }
+                    _ = closing.changed(), if !told => {
+                        told = true;
+                        conn.as_mut().graceful_shutdown();
+                    }
+                }
+            }
+            drop(open);
+        });
+    }
+    drop(listener);
+    drop(closing_tx);
+    drop(closing_rx);
+    drop(open_rx);
+    open_tx.closed().await;
     counts.downloads().save_if_changed();
     tracing::info!("server stopped");
     Ok(())
+}
+
+/// What the accept loop does when `accept` fails: nothing for a connection that went away
+/// before it was accepted; otherwise (out of file descriptors, mostly) it logs and waits a
+/// second, as hyper and axum do, rather than spin.
+async fn accept_failed(e: &std::io::Error) {
+    use std::io::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::error!("accepting a connection failed: {e}; retrying in 1 s");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 }

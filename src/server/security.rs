@@ -34,10 +34,12 @@
 //! - An external basemap (`[map] basemap_style` in `catalog.toml`) is allowed by the origin
 //!   of its style URL only (in `connect-src` and `img-src`): a style whose tiles or glyphs
 //!   live on another origin needs that origin to be the same one.
-//! - Header size and count are hyper's defaults (`axum::serve` exposes no knob): at most
-//!   100 headers and about 400 KiB of head per request, answered 431 by hyper. hyper's
-//!   HTTP/1 header-read timeout is not configurable through `axum::serve` either; put a
-//!   reverse proxy in front for slow-loris protection.
+//! - Header size and count are hyper's defaults: at most 100 headers and about 400 KiB of
+//!   head per request, answered 431 by hyper. A request head must arrive within
+//!   [`super::HEADER_READ_TIMEOUT`] (30 s) of its first byte, or hyper closes the
+//!   connection (slow-loris); the accept loop of [`super::serve_listener`] gives hyper the
+//!   timer this needs. Idle kept-alive connections are not timed out by Portale: a reverse
+//!   proxy in front bounds them.
 
 use std::time::Duration;
 
