@@ -13,9 +13,10 @@
 //! | no response head (body upload included) after [`Limits::timeout`] | 503 |
 //!
 //! The errors have the one JSON shape of [`ApiError`], except under `/ogc`, where they are
-//! OGC exceptions (`code`, `description`) as its OpenAPI document declares. CKAN's routes
-//! get [`ApiError`]'s shape too: the check happens before the action runs, so they do not
-//! get CKAN's `success: false` envelope.
+//! OGC exceptions (`code`, `description`) as its OpenAPI document declares, and under
+//! CKAN's `/api/3/action/...` and `/api/action/...`, where they come in CKAN's envelope
+//! (`help`, `success: false`, `error.__type`, `error.message`), which ckanapi reads; the
+//! status stays the guard's (400, 413, 414, 503).
 //!
 //! CORS: `Access-Control-Allow-Origin: *` on GET/HEAD answers of the read-only APIs
 //! ([`is_read_api`]) that are not HTML; a preflight `OPTIONS` for GET or HEAD on those paths
@@ -86,8 +87,33 @@ impl Default for Limits {
 }
 
 /// The answer to a request the guard refuses: the OGC API's exception shape (`code`,
-/// `description`, as its OpenAPI document declares) under `/ogc`, [`ApiError`]'s elsewhere.
+/// `description`, as its OpenAPI document declares) under `/ogc`, CKAN's envelope under
+/// its action routes, [`ApiError`]'s elsewhere.
 fn reject(path: &str, e: ApiError) -> Response {
+    let action = path
+        .strip_prefix("/api/3/action/")
+        .or_else(|| path.strip_prefix("/api/action/"));
+    if let Some(action) = action {
+        let kind = match e.status() {
+            s if s.is_server_error() => "Internal Server Error",
+            StatusCode::NOT_FOUND => "Not Found Error",
+            _ => "Bad Request",
+        };
+        // The action name as CKAN's help link has it; the guard knows no public URL, so
+        // the link is relative.
+        let help = crate::catalog::ckan::actions::help_url("", action);
+        let body = serde_json::json!({
+            "help": help,
+            "success": false,
+            "error": {"__type": kind, "message": e.message()},
+        });
+        return (
+            e.status(),
+            [(header::CONTENT_TYPE, super::ckan::CONTENT_TYPE)],
+            body.to_string(),
+        )
+            .into_response();
+    }
     if path == "/ogc" || path.starts_with("/ogc/") {
         let code = match e.status() {
             StatusCode::NOT_FOUND => "NotFound",

@@ -28,7 +28,7 @@ import urllib.parse
 
 import requests
 from ckanapi import RemoteCKAN
-from ckanapi.errors import NotFound, SearchError, SearchQueryError, ValidationError
+from ckanapi.errors import CKANAPIError, NotFound, SearchError, SearchQueryError, ValidationError
 
 failures = []
 
@@ -147,6 +147,17 @@ def main(base, manifest_path):
             check(False, f"package_search {bad} did not fail")
         except error:
             pass
+    # A GET over the server's caps (q longer than 500 characters) is refused before the
+    # action runs (a POST body's q is checked by the action: SearchError), still in CKAN's
+    # envelope, which ckanapi passes on in its generic error.
+    try:
+        RemoteCKAN(base, get_only=True).action.package_search(q="scuola " * 80)
+        check(False, "GET package_search with a 560-character q did not fail")
+    except CKANAPIError as e:
+        text = str(e)
+        check(type(e) is CKANAPIError and ", 400, " in text and '"success":false' in text
+              and '"__type":"Bad Request"' in text and "at most 500" in text,
+              f"over-long q: not a 400 in CKAN's envelope naming the cap: {text[:300]}")
     status = ckan.action.status_show()
     check(status.get("ckan_version", "").startswith("2."), f"status_show ckan_version {status.get('ckan_version')}")
 
