@@ -215,12 +215,14 @@ fn build_cmd(root: &Path) -> Command {
 fn killed_builds_leave_the_served_generation_intact() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    fs::create_dir_all(root.join("catalog")).unwrap();
-    fs::write(root.join("catalog/catalog.toml"), CATALOG).unwrap();
+    common::write_sources(
+        root,
+        CATALOG,
+        "punti",
+        RECIPE,
+        &[("punti.csv", points_csv(20_000, 0).as_bytes())],
+    );
     let ds = root.join("datasets/punti");
-    fs::create_dir_all(&ds).unwrap();
-    fs::write(ds.join("dataset.toml"), RECIPE).unwrap();
-    fs::write(ds.join("punti.csv"), points_csv(20_000, 0)).unwrap();
     let layout = SiteLayout::new(root.join("site"));
 
     let t0 = std::time::Instant::now();
@@ -283,12 +285,14 @@ fn killed_builds_leave_the_served_generation_intact() {
 fn a_build_that_runs_out_of_room_fails_and_the_site_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    fs::create_dir_all(root.join("catalog")).unwrap();
-    fs::write(root.join("catalog/catalog.toml"), CATALOG).unwrap();
+    common::write_sources(
+        root,
+        CATALOG,
+        "punti",
+        RECIPE,
+        &[("punti.csv", points_csv(200, 0).as_bytes())],
+    );
     let ds = root.join("datasets/punti");
-    fs::create_dir_all(&ds).unwrap();
-    fs::write(ds.join("dataset.toml"), RECIPE).unwrap();
-    fs::write(ds.join("punti.csv"), points_csv(200, 0)).unwrap();
     let layout = SiteLayout::new(root.join("site"));
     assert!(build_cmd(root).status().unwrap().success());
     let first = verify_current(&layout);

@@ -57,23 +57,14 @@ struct Site {
 fn build_site(map: &str) -> Site {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
-    fs::create_dir_all(root.join("catalog")).unwrap();
-    fs::write(
-        root.join("catalog/catalog.toml"),
-        common::capannori_catalog(map),
-    )
-    .unwrap();
-    let d = root.join("datasets/scuole");
-    fs::create_dir_all(&d).unwrap();
-    fs::write(d.join("dataset.toml"), SCUOLE).unwrap();
-    fs::write(d.join("scuole.csv"), SCUOLE_CSV).unwrap();
-    let config = config::load_site(&root).unwrap();
-    let site = root.join("site");
-    let opts = BuildOptions {
-        jobs: 2,
-        keep_going: false,
-    };
-    build::build(&config, &SiteLayout::new(&site), &opts, &Silent).unwrap();
+    common::write_sources(
+        &root,
+        &common::capannori_catalog(map),
+        "scuole",
+        SCUOLE,
+        &[("scuole.csv", SCUOLE_CSV.as_bytes())],
+    );
+    let site = common::build_site(&root);
     // The secret: above the site, next to the generations, and inside the current
     // generation without being listed in its manifest.
     fs::write(root.join("secret.txt"), SECRET).unwrap();

@@ -20,48 +20,19 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::body::Body;
 use axum::http::{Method, Request, Response};
 use http_body_util::BodyExt;
-use portale::config;
 use portale::server::{AppState, app};
-use portale::store::SiteLayout;
-use portale::store::build::{self, BuildOptions, Silent};
 use tower::ServiceExt;
-
-const RECIPE: &str = r#"[dataset]
-title = "Fermate"
-description = "Fermate di prova"
-themes = ["TRAN"]
-keywords = ["fermate"]
-frequency = "ANNUAL"
-
-[source]
-files = ["fermate.csv"]
-
-[geometry]
-lon = "LON"
-lat = "LAT"
-check_territory = false
-"#;
 
 /// Builds a one-dataset site in `root/site`.
 fn build_site(root: &Path) -> PathBuf {
-    fs::create_dir_all(root.join("catalog")).unwrap();
-    fs::write(root.join("catalog/catalog.toml"), CATALOG).unwrap();
-    let ds = root.join("datasets/fermate");
-    fs::create_dir_all(&ds).unwrap();
-    fs::write(ds.join("dataset.toml"), RECIPE).unwrap();
-    fs::write(
-        ds.join("fermate.csv"),
-        "NOME;LON;LAT\r\nLammari;10,5651;43,8712\r\nMarlia;10,5532;43,8802\r\n",
-    )
-    .unwrap();
-    let cfg = config::load_site(root).unwrap();
-    let layout = SiteLayout::new(root.join("site"));
-    let opts = BuildOptions {
-        jobs: 1,
-        keep_going: false,
-    };
-    build::build(&cfg, &layout, &opts, &Silent).unwrap();
-    root.join("site")
+    common::write_sources(
+        root,
+        CATALOG,
+        "fermate",
+        common::FERMATE_RECIPE,
+        &[("fermate.csv", common::FERMATE_CSV.as_bytes())],
+    );
+    common::build_site(root)
 }
 
 /// The generation `site/CURRENT` names and its manifest, read from the files.

@@ -4,32 +4,12 @@
 mod common;
 use common::CATALOG;
 
-use std::fs;
 
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
-use portale::config;
 use portale::server::{AppState, app};
-use portale::store::SiteLayout;
-use portale::store::build::{self, BuildOptions, Silent};
 use tower::ServiceExt;
-
-const RECIPE: &str = r#"[dataset]
-title = "Fermate"
-description = "Fermate di prova"
-themes = ["TRAN"]
-keywords = ["fermate"]
-frequency = "ANNUAL"
-
-[source]
-files = ["fermate.csv"]
-
-[geometry]
-lon = "LON"
-lat = "LAT"
-check_territory = false
-"#;
 
 async fn get(router: &axum::Router, uri: &str) -> String {
     let res = router
@@ -45,23 +25,14 @@ async fn get(router: &axum::Router, uri: &str) -> String {
 async fn public_url_replaces_the_catalogue_base_url() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    fs::create_dir_all(root.join("catalog")).unwrap();
-    fs::write(root.join("catalog/catalog.toml"), CATALOG).unwrap();
-    let ds = root.join("datasets/fermate");
-    fs::create_dir_all(&ds).unwrap();
-    fs::write(ds.join("dataset.toml"), RECIPE).unwrap();
-    fs::write(
-        ds.join("fermate.csv"),
-        "NOME;LON;LAT\r\nLammari;10,5651;43,8712\r\nMarlia;10,5532;43,8802\r\n",
-    )
-    .unwrap();
-    let cfg = config::load_site(root).unwrap();
-    let layout = SiteLayout::new(root.join("site"));
-    let opts = BuildOptions {
-        jobs: 1,
-        keep_going: false,
-    };
-    build::build(&cfg, &layout, &opts, &Silent).unwrap();
+    common::write_sources(
+        root,
+        CATALOG,
+        "fermate",
+        common::FERMATE_RECIPE,
+        &[("fermate.csv", common::FERMATE_CSV.as_bytes())],
+    );
+    common::build_site(root);
 
     let public = "https://dati.example.it/opendata";
     let state = AppState::open_with(&root.join("site"), Some(format!("{public}/"))).unwrap();
