@@ -109,16 +109,16 @@ def split(n, weights):
     return counts
 
 
-def tile_paths(site, layers, n, rng):
-    """n tile paths over the layers: half on the municipalities, half shared by the rest."""
-    gen = open(os.path.join(site, "CURRENT"), encoding="utf-8").read().strip()
+def tile_paths(generation, layers, n, rng):
+    """n tile paths over the layers (their archives in the generation's folder): half on the
+    municipalities, half shared by the rest."""
     demo = [layer for layer in layers if layer != ITALY_LAYER]
     if ITALY_LAYER not in layers or not demo:
         sys.exit(f"load.py: the site must publish {ITALY_LAYER} and the demo's layers; it has {layers}")
     weights = {ITALY_LAYER: 0.5, **{layer: 0.5 / len(demo) for layer in demo}}
     paths = []
     for layer, share in split(n, weights).items():
-        folder = os.path.join(site, "generations", gen, "datasets", layer)
+        folder = os.path.join(generation, "datasets", layer)
         archives = [f for f in os.listdir(folder) if f.endswith(".pmtiles")]
         if len(archives) != 1:
             sys.exit(f"load.py: expected one .pmtiles in {folder}, found {archives}")
@@ -238,11 +238,13 @@ def cmd_urls(base, site, out, n):
     rng = random.Random(SEED)
     client = Client(base)
     counts = split(n, SHARES)
-    layers = sorted(client.json("/map/style.json")["sources"])
-    layers = [layer for layer in layers if os.path.isdir(os.path.join(site, "generations",
-              open(os.path.join(site, "CURRENT"), encoding="utf-8").read().strip(), "datasets", layer))]
+    current = open(os.path.join(site, "CURRENT"), encoding="utf-8").read().strip()
+    generation = os.path.join(site, "generations", current)
+    # The style's sources that are layers of this site (an external basemap's are not).
+    layers = sorted(layer for layer in client.json("/map/style.json")["sources"]
+                    if os.path.isdir(os.path.join(generation, "datasets", layer)))
     datasets = catalogue_datasets(client)
-    rows = [("tiles/" + p.split("/")[2], p) for p in tile_paths(site, layers, counts["tiles"], rng)]
+    rows = [("tiles/" + p.split("/")[2], p) for p in tile_paths(generation, layers, counts["tiles"], rng)]
     rows += [("features/" + k, p) for k, p in feature_paths(client, client.json("/ogc/collections?f=json"),
                                                              counts["features"], rng)]
     rows += [("search/" + k, p) for k, p in search_paths(datasets, counts["search"], rng)]
