@@ -4,7 +4,6 @@
 mod common;
 use common::CATALOG;
 
-
 use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
